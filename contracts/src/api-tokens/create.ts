@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { defineOperation } from '../operation.js';
+import { PermissionName } from '../users.js';
+import { ApiToken } from './api-token.js';
+
+export const createApiToken = defineOperation({
+  name: 'apiTokens.create',
+  method: 'POST',
+  path: '/api-tokens',
+  summary: 'Create a personal API token',
+  description:
+    "The secret is in `token`, shown this once. Its permissions must be a subset of the caller's; " +
+    'a token cannot create tokens with more than it holds.',
+  tags: ['API tokens'],
+  auth: 'required',
+  rateLimit: 'requests',
+  successStatus: 201,
+  input: z.object({
+    name: z.string().trim().min(1).max(100),
+    permissions: z.array(z.string().max(100)).min(1).max(20),
+    expires_at: z.iso.datetime({ offset: true }).optional().meta({ description: 'Optional expiry (ISO-8601), in the future.' }),
+  }),
+  output: z.object({ api_token: ApiToken, token: z.string() }).meta({ id: 'CreatedApiToken' }),
+  errors: [400, 401, 403, 413, 422, 429],
+});

@@ -1,0 +1,23 @@
+// The public surface of the contracts package: every operation and shared schema. Only zod here,
+// so the SDK can ship it without server code.
+export * from './operation.js';
+export * from './common.js';
+export * from './users.js';
+export * from './auth/session.js';
+export * from './auth/me.js';
+export * from './api-tokens/api-token.js';
+
+import { getMe } from './auth/me.js';
+import { signIn } from './auth/sign-in.js';
+import { signOut } from './auth/sign-out.js';
+import { signUp } from './auth/sign-up.js';
+import { createApiToken } from './api-tokens/create.js';
+import { getApiToken, listApiTokens } from './api-tokens/list.js';
+import { revokeApiToken } from './api-tokens/revoke.js';
+
+/** Every operation, grouped as the tRPC router nests them. */
+export const contracts = {
+  auth: { signUp, signIn, signOut },
+  me: { get: getMe },
+  apiTokens: { create: createApiToken, list: listApiTokens, get: getApiToken, revoke: revokeApiToken },
+} as const;

@@ -1,0 +1,60 @@
+// The one way to declare an API operation. Every route of the service is a value made by
+// `defineOperation`: the tRPC procedure, the REST route, the OpenAPI document and the SDK all read
+// it. Edit this file only to add something every operation needs to declare.
+import type { z } from 'zod';
+
+export const PERMISSIONS = [
+  'ai_threads.view',
+  'ai_threads.create',
+  'ai_threads.update',
+  'ai_threads.delete',
+  'ai_thread_messages.view',
+  'ai_thread_messages.create',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** Which rate-limit bucket a call counts against. */
+export type RateLimitBucket = 'requests' | 'messages';
+
+export interface OperationConfig<TInput extends z.ZodType, TOutput extends z.ZodType> {
+  /** Dotted procedure name: the tRPC path and the OpenAPI operationId. */
+  name: string;
+  method: HttpMethod;
+  /** The REST path under /api/v1, as the public docs spell it (`/ai/threads/{thread-id}`). */
+  path: `/${string}`;
+  summary: string;
+  description?: string;
+  tags: string[];
+  /** `required`: 401 without valid credentials. `none`: credentials are optional. */
+  auth: 'required' | 'none';
+  permission?: Permission;
+  rateLimit: RateLimitBucket;
+  successStatus: 200 | 201 | 204;
+  input: TInput;
+  output: TOutput;
+  /** The error statuses this operation can answer, for the document and the SDK. */
+  errors: readonly number[];
+}
+
+export interface Operation<TInput extends z.ZodType = z.ZodType, TOutput extends z.ZodType = z.ZodType>
+  extends OperationConfig<TInput, TOutput> {
+  /** The path with each `{kebab-name}` turned into `{camelName}`: the input field it fills. */
+  routePath: `/${string}`;
+  /** Input field name → the name the public path uses (`threadId` → `thread-id`). */
+  pathParams: Record<string, string>;
+}
+
+const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+export function defineOperation<TInput extends z.ZodType, TOutput extends z.ZodType>(
+  config: OperationConfig<TInput, TOutput>,
+): Operation<TInput, TOutput> {
+  const pathParams: Record<string, string> = {};
+  const routePath = config.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    pathParams[camel(name)] = name;
+    return `{${camel(name)}}`;
+  }) as `/${string}`;
+  return { ...config, routePath, pathParams };
+}

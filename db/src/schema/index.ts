@@ -1,0 +1,5 @@
+// The database schema, one file per table. Edit a table's file, then `npm run db:generate`.
+export * from './users.js';
+export * from './roles.js';
+export * from './sessions.js';
+export * from './api-tokens.js';

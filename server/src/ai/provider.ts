@@ -1,0 +1,61 @@
+// The AI provider interface: what the message service needs from a model, whichever server
+// answers. Edit when the service needs something new from the model (a new kind of event, say).
+export type JsonObject = { [key: string]: unknown };
+
+export interface ChatTurn {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+export interface AiRequest {
+  /** The thread's instructions (system prompt), if any. */
+  instructions: string | null;
+  /** The windowed history, oldest first; the last turn is the new user message. */
+  history: ChatTurn[];
+  /** The state the model may change (the one sent, else the thread's latest). */
+  state: JsonObject | null;
+  /** Aborts the upstream call (explicit cancel, shutdown). */
+  signal?: AbortSignal;
+  /** When given, the reply text is streamed: called with each text delta as it arrives. */
+  onDelta?: (delta: string) => void;
+}
+
+export interface AiUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+export interface AiResult {
+  content: string;
+  /** The state after every update_state patch, in order; equal to the input when none. */
+  state: JsonObject | null;
+  model: string;
+  usage: AiUsage | null;
+  /** Milliseconds from the call to the first text delta (streaming only), else null. */
+  firstTokenMs: number | null;
+}
+
+export type AiErrorKind = 'upstream' | 'timeout' | 'malformed' | 'cancelled';
+
+/** A failure of the model call, classified so the service can answer 502, 504 or keep a cancel. */
+export class AiProviderError extends Error {
+  constructor(
+    readonly kind: AiErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AiProviderError';
+  }
+}
+
+/** The subset of a pino logger the providers use. */
+export interface AiLogger {
+  warn(details: object, message: string): void;
+}
+
+export interface AiProvider {
+  /** The model name stored on assistant messages (`offline` for the offline provider). */
+  readonly model: string;
+  reply(request: AiRequest): Promise<AiResult>;
+}

@@ -1,0 +1,73 @@
+// Personal API tokens: a token's permissions are a subset of its owner's (and, when a token makes
+// a token, of that token's); the secret is returned once and only its hash is kept.
+import type { ApiToken, Permission } from '@ai-threads/contracts';
+import { PERMISSIONS } from '@ai-threads/contracts';
+import type { Database } from '@ai-threads/db';
+import type { Principal } from '../auth/auth.service.js';
+import { newToken, tokenPreview } from '../auth/secrets.js';
+import { AppError, type FieldErrors } from '../errors.js';
+import { toPage } from '../pagination.js';
+import * as repo from './api-tokens.repo.js';
+
+const KNOWN = new Set<string>(PERMISSIONS);
+
+export function toApiTokenResource(row: repo.ApiTokenRow): ApiToken {
+  return {
+    id: row.id,
+    name: row.name,
+    permissions: row.permissions.filter((p): p is Permission => KNOWN.has(p)),
+    token_prefix: tokenPreview(row.lookupId),
+    created_at: row.createdAt.toISOString(),
+    expires_at: row.expiresAt?.toISOString() ?? null,
+    last_used_at: row.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+export function createApiTokensService(deps: { db: Database; now?: () => Date }) {
+  const now = deps.now ?? (() => new Date());
+  return {
+    async create(principal: Principal, input: { name: string; permissions: string[]; expires_at?: string | undefined }) {
+      const fields: FieldErrors = {};
+      const held = new Set<string>(principal.permissions);
+      input.permissions.forEach((p, i) => {
+        if (!KNOWN.has(p)) (fields[`permissions.${i}`] ??= []).push(`The permissions.${i} field must be a known permission (${p} is not).`);
+        else if (!held.has(p)) (fields[`permissions.${i}`] ??= []).push(`The permissions.${i} field must be a permission you hold (${p} is not).`);
+      });
+      let expiresAt: Date | null = null;
+      if (input.expires_at !== undefined) {
+        expiresAt = new Date(input.expires_at);
+        if (!(expiresAt.getTime() > now().getTime())) fields['expires_at'] = ['The expires at field must be a date in the future.'];
+      }
+      if (Object.keys(fields).length > 0) throw new AppError('validation', { fields });
+      const token = newToken('api_token');
+      const row = await repo.insertApiToken(deps.db, {
+        userId: principal.user.id,
+        name: input.name,
+        lookupId: token.id,
+        secretHash: token.secretHash,
+        permissions: [...new Set(input.permissions)],
+        expiresAt,
+      });
+      return { api_token: toApiTokenResource(row), token: token.token };
+    },
+
+    async list(principal: Principal, page: { limit: number; after?: number | undefined; before?: number | undefined }) {
+      const rows = await repo.listApiTokens(deps.db, principal.user.id, page);
+      return toPage(rows, page, toApiTokenResource);
+    },
+
+    async get(principal: Principal, id: number) {
+      const row = await repo.findApiToken(deps.db, principal.user.id, id);
+      if (!row) throw new AppError('not_found', { message: 'API token not found.' });
+      return toApiTokenResource(row);
+    },
+
+    async revoke(principal: Principal, id: number) {
+      if (!(await repo.revokeApiToken(deps.db, principal.user.id, id))) {
+        throw new AppError('not_found', { message: 'API token not found.' });
+      }
+    },
+  };
+}
+
+export type ApiTokensService = ReturnType<typeof createApiTokensService>;

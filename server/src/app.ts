@@ -1,0 +1,77 @@
+// createApp(services): the express application with both faces, health checks and the OpenAPI
+// document. No side effects: it reads no environment and listens on nothing (main.ts does).
+import { randomUUID } from 'node:crypto';
+import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { AppError } from './errors.js';
+import { createRestRouter, sendError } from './http/rest.js';
+import { openApiDocument } from './openapi/document.js';
+import { appRouter } from './router.js';
+import type { Services } from './services.js';
+import { createContextFactory } from './trpc/context.js';
+import { responseMetaFor } from './trpc/response-meta.js';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Takes a sane X-Request-Id or makes one, echoes it, and logs the request when it ends. */
+function requestContext(services: Services): RequestHandler {
+  return (req, res, next) => {
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    const log = services.logger.child({ requestId });
+    res.locals['requestId'] = requestId;
+    res.locals['log'] = log;
+    res.setHeader('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      log.info({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    });
+    next();
+  };
+}
+
+export function createApp(services: Services) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', services.config.TRUST_PROXY);
+  app.set('etag', false);
+  app.use(requestContext(services));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await services.database.ping();
+      res.json({ status: 'ready', database: services.database.driver });
+    } catch {
+      res.status(503).setHeader('Retry-After', '5').json({ status: 'unavailable', message: 'The database does not answer.' });
+    }
+  });
+
+  app.use(
+    '/trpc',
+    createExpressMiddleware({
+      router: appRouter,
+      createContext: createContextFactory(services, 'trpc'),
+      responseMeta: responseMetaFor('trpc'),
+      maxBodySize: services.config.MAX_BODY_BYTES,
+    }),
+  );
+
+  const document = JSON.stringify(openApiDocument());
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.type('application/json').send(document);
+  });
+  app.use('/api/v1', createRestRouter(services, appRouter));
+
+  app.use((_req, res) => sendError(res, new AppError('not_found', { message: 'Route not found.' })));
+  const lastResort: ErrorRequestHandler = (err, _req, res, _next) => {
+    (res.locals['log'] ?? services.logger).error({ err }, 'unhandled error');
+    if (res.headersSent) return res.destroy();
+    sendError(res, new AppError('internal'));
+  };
+  app.use(lastResort);
+  return app;
+}

@@ -1,0 +1,106 @@
+// Queries for users, roles, sessions and token lookup. drizzle only; no rules here.
+import { and, eq, sql } from 'drizzle-orm';
+import { apiTokens, roles, sessions, users, type Database } from '@ai-threads/db';
+
+export type UserRow = typeof users.$inferSelect & { role: string };
+
+const permissionsOf = sql<string[]>`array(select rp.permission from role_permissions rp where rp.role_id = ${users.roleId} order by rp.permission)`;
+
+const userColumns = {
+  id: users.id,
+  email: users.email,
+  name: users.name,
+  passwordHash: users.passwordHash,
+  roleId: users.roleId,
+  createdAt: users.createdAt,
+  role: roles.name,
+};
+
+export async function findUserByEmail(db: Database, email: string): Promise<UserRow | undefined> {
+  const [row] = await db
+    .select(userColumns)
+    .from(users)
+    .innerJoin(roles, eq(roles.id, users.roleId))
+    .where(sql`lower(${users.email}) = lower(${email})`)
+    .limit(1);
+  return row;
+}
+
+export async function findUserById(db: Database, id: number): Promise<(UserRow & { permissions: string[] }) | undefined> {
+  const [row] = await db
+    .select({ ...userColumns, permissions: permissionsOf })
+    .from(users)
+    .innerJoin(roles, eq(roles.id, users.roleId))
+    .where(eq(users.id, id))
+    .limit(1);
+  return row;
+}
+
+export async function findRoleByName(db: Database, name: string) {
+  const [row] = await db.select().from(roles).where(eq(roles.name, name)).limit(1);
+  return row;
+}
+
+/** Inserts a user; undefined when the email is taken (unique index on lower(email)). */
+export async function insertUser(
+  db: Database,
+  values: { email: string; name: string | null; passwordHash: string; roleId: number },
+): Promise<typeof users.$inferSelect | undefined> {
+  const [row] = await db.insert(users).values(values).onConflictDoNothing().returning();
+  return row;
+}
+
+export async function insertSession(db: Database, values: typeof sessions.$inferInsert) {
+  await db.insert(sessions).values(values);
+}
+
+export async function findSessionWithUser(db: Database, id: string) {
+  const [row] = await db
+    .select({
+      session: sessions,
+      user: userColumns,
+      permissions: permissionsOf,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .innerJoin(roles, eq(roles.id, users.roleId))
+    .where(eq(sessions.id, id))
+    .limit(1);
+  return row;
+}
+
+export async function extendSession(db: Database, id: string, expiresAt: Date) {
+  await db.update(sessions).set({ expiresAt }).where(eq(sessions.id, id));
+}
+
+export async function deleteSession(db: Database, id: string) {
+  await db.delete(sessions).where(eq(sessions.id, id));
+}
+
+export async function findApiTokenWithUser(db: Database, lookupId: string) {
+  const [row] = await db
+    .select({
+      token: apiTokens,
+      user: userColumns,
+      permissions: permissionsOf,
+    })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .innerJoin(roles, eq(roles.id, users.roleId))
+    .where(eq(apiTokens.lookupId, lookupId))
+    .limit(1);
+  return row;
+}
+
+/** Records use at most once a minute per token, so reads stay cheap under load. */
+export async function touchApiToken(db: Database, id: number, now: Date) {
+  await db
+    .update(apiTokens)
+    .set({ lastUsedAt: now })
+    .where(
+      and(
+        eq(apiTokens.id, id),
+        sql`(${apiTokens.lastUsedAt} is null or ${apiTokens.lastUsedAt} < ${new Date(now.getTime() - 60_000)})`,
+      ),
+    );
+}

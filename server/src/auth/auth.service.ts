@@ -1,0 +1,145 @@
+// Identity rules: sign-up, sign-in (throttled), sessions with sliding expiry, and resolving a
+// bearer or cookie token to a principal with its effective permissions.
+import type { Permission } from '@ai-threads/contracts';
+import { PERMISSIONS } from '@ai-threads/contracts';
+import type { Database } from '@ai-threads/db';
+import { AppError } from '../errors.js';
+import type { RateLimiter } from '../rate-limit/limiter.js';
+import * as repo from './auth.repo.js';
+import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
+import { newToken, parseToken, secretMatches } from './secrets.js';
+
+export const DEFAULT_ROLE = 'member';
+
+export interface Principal {
+  user: Omit<repo.UserRow, 'passwordHash'>;
+  permissions: Permission[];
+  via: 'session' | 'api_token';
+  sessionId: string | null;
+  apiTokenId: number | null;
+  /** Set when a session was renewed (sliding expiry): the cookie should be re-issued. */
+  renewedUntil: Date | null;
+}
+
+export interface AuthServiceDeps {
+  db: Database;
+  limiter: RateLimiter;
+  sessionTtlSeconds: number;
+  signInPerEmail: number;
+  signInPerIp: number;
+  now?: () => Date;
+}
+
+const KNOWN = new Set<string>(PERMISSIONS);
+const known = (list: readonly string[]) => list.filter((p): p is Permission => KNOWN.has(p));
+
+function publicUser(user: repo.UserRow): Principal['user'] {
+  const { passwordHash: _omit, ...rest } = user;
+  return rest;
+}
+
+export function createAuthService(deps: AuthServiceDeps) {
+  const now = deps.now ?? (() => new Date());
+  const ttlMs = deps.sessionTtlSeconds * 1000;
+
+  async function startSession(userId: number) {
+    const token = newToken('session');
+    const expiresAt = new Date(now().getTime() + ttlMs);
+    await repo.insertSession(deps.db, { id: token.id, secretHash: token.secretHash, userId, expiresAt });
+    return { token: token.token, expiresAt };
+  }
+
+  return {
+    async signUp(input: { email: string; password: string; name?: string | undefined }) {
+      const role = await repo.findRoleByName(deps.db, DEFAULT_ROLE);
+      if (!role) throw new AppError('internal', { message: `Role ${DEFAULT_ROLE} is missing.` });
+      const passwordHash = await hashPassword(input.password);
+      const inserted = await repo.insertUser(deps.db, {
+        email: input.email,
+        name: input.name ?? null,
+        passwordHash,
+        roleId: role.id,
+      });
+      if (!inserted) throw AppError.field('email', 'The email has already been taken.');
+      const user = await repo.findUserById(deps.db, inserted.id);
+      const session = await startSession(inserted.id);
+      return { user: publicUser(user!), ...session };
+    },
+
+    async signIn(input: { email: string; password: string }, ip: string) {
+      const email = input.email.trim().toLowerCase();
+      const [byIp, byEmail] = await Promise.all([
+        deps.limiter.consume('sign-in-ip', ip, deps.signInPerIp),
+        deps.limiter.peek('sign-in-email', email, deps.signInPerEmail),
+      ]);
+      const blocked = !byIp.allowed ? byIp : !byEmail.allowed ? byEmail : null;
+      if (blocked) {
+        throw new AppError('rate_limited', {
+          headers: {
+            'Retry-After': String(blocked.retryAfterSeconds),
+            'X-RateLimit-Limit': String(blocked.limit),
+            'X-RateLimit-Remaining': '0',
+          },
+        });
+      }
+      const user = await repo.findUserByEmail(deps.db, email);
+      const ok = user ? await verifyPassword(user.passwordHash, input.password) : (await verifyAgainstDummy(input.password), false);
+      if (!user || !ok) {
+        await deps.limiter.consume('sign-in-email', email, deps.signInPerEmail);
+        throw AppError.field('email', 'These credentials do not match our records.');
+      }
+      await deps.limiter.reset('sign-in-email', email, deps.signInPerEmail);
+      const session = await startSession(user.id);
+      return { user: publicUser(user), ...session };
+    },
+
+    async signOut(sessionId: string) {
+      await repo.deleteSession(deps.db, sessionId);
+    },
+
+    /** The principal behind a token, or null when it is unknown, expired or revoked. */
+    async authenticate(token: string): Promise<Principal | null> {
+      const parsed = parseToken(token);
+      if (!parsed) return null;
+      const at = now();
+      if (parsed.kind === 'session') {
+        const row = await repo.findSessionWithUser(deps.db, parsed.id);
+        if (!row || !secretMatches(parsed.secret, row.session.secretHash)) return null;
+        if (row.session.expiresAt.getTime() <= at.getTime()) {
+          await repo.deleteSession(deps.db, parsed.id);
+          return null;
+        }
+        let renewedUntil: Date | null = null;
+        if (row.session.expiresAt.getTime() - at.getTime() < ttlMs / 2) {
+          renewedUntil = new Date(at.getTime() + ttlMs);
+          await repo.extendSession(deps.db, parsed.id, renewedUntil);
+        }
+        return {
+          user: publicUser(row.user),
+          permissions: known(row.permissions),
+          via: 'session',
+          sessionId: parsed.id,
+          apiTokenId: null,
+          renewedUntil,
+        };
+      }
+      const row = await repo.findApiTokenWithUser(deps.db, parsed.id);
+      if (!row || !secretMatches(parsed.secret, row.token.secretHash)) return null;
+      if (row.token.revokedAt) return null;
+      if (row.token.expiresAt && row.token.expiresAt.getTime() <= at.getTime()) return null;
+      await repo.touchApiToken(deps.db, row.token.id, at);
+      // A token never holds more than its owner holds now, whatever it was created with.
+      const owner = new Set(row.permissions);
+      return {
+        user: publicUser(row.user),
+        permissions: known(row.token.permissions.filter((p) => owner.has(p))),
+        via: 'api_token',
+        sessionId: null,
+        apiTokenId: row.token.id,
+        renewedUntil: null,
+      };
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

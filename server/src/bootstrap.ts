@@ -1,0 +1,29 @@
+// Everything a running service is built from, in one place: config → database → limiter →
+// services. main.ts, the CLI and the test harness all start here.
+import { createDatabase } from '@ai-threads/db';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMemoryRateLimiter, type RateLimiter } from './rate-limit/limiter.js';
+import { createServices, type Services } from './services.js';
+
+export interface BootOptions {
+  logger?: Logger;
+  limiter?: RateLimiter;
+  now?: () => Date;
+}
+
+export async function bootServices(config: Config, options: BootOptions = {}): Promise<Services> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const database = await createDatabase({
+    url: config.DATABASE_URL,
+    pgliteDir: config.PGLITE_DIR,
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
+  return createServices({
+    config,
+    database,
+    logger,
+    limiter: options.limiter ?? createMemoryRateLimiter(),
+    ...(options.now ? { now: options.now } : {}),
+  });
+}

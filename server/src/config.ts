@@ -1,0 +1,68 @@
+// Configuration from the environment, validated once at start. A bad value stops the start with a
+// message naming the variable. Add every new setting here, with its default, and to the README.
+import { z } from 'zod';
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number<number>().int().min(min).max(max).default(def);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+export const ConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(3000, 0, 65535),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: optionalString.pipe(
+    z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+  ),
+  DATABASE_POOL_SIZE: int(10, 1, 200),
+  PGLITE_DIR: z.string().min(1).default('.data/pglite'),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
+  AI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  AI_TIMEOUT_MS: int(60_000, 100, 600_000),
+  AI_MAX_RETRIES: int(1, 0, 10),
+  AI_CONTEXT_TOKENS: int(8000, 100, 1_000_000),
+  REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional()),
+  RATE_LIMIT_REQUESTS_PER_MINUTE: int(600, 1),
+  RATE_LIMIT_MESSAGES_PER_MINUTE: int(20, 1),
+  SIGN_IN_ATTEMPTS_PER_MINUTE_PER_EMAIL: int(10, 1),
+  SIGN_IN_ATTEMPTS_PER_MINUTE_PER_IP: int(60, 1),
+  MAX_BODY_BYTES: int(256 * 1024, 1024, 50 * 1024 * 1024),
+  STATE_MAX_BYTES: int(64 * 1024, 2, 10 * 1024 * 1024),
+  STATE_MAX_DEPTH: int(32, 1, 1000),
+  SESSION_TTL_SECONDS: int(30 * 24 * 3600, 60),
+  TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0', ''])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  /** Extra origins allowed to make cookie-authenticated mutations (comma-separated). */
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws a ConfigError whose message names every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = ConfigSchema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? '?');
+    return `  ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
+  });
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** The defaults, with overrides: for tests and tools that build an app without an environment. */
+export function configWith(overrides: Partial<Record<keyof Config, string>> = {}): Config {
+  return loadConfig({ ...overrides });
+}

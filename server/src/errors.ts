@@ -1,0 +1,100 @@
+// The one error table: app error code → tRPC code → HTTP status → default message. Services throw
+// AppError; both faces render it from here. Edit this table, never a face, to change an error.
+import { TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+
+export type FieldErrors = Record<string, string[]>;
+
+const TABLE = {
+  bad_request: { trpc: 'BAD_REQUEST', status: 400, message: 'The request is malformed.' },
+  unauthenticated: { trpc: 'UNAUTHORIZED', status: 401, message: 'Unauthenticated.' },
+  forbidden: { trpc: 'FORBIDDEN', status: 403, message: 'This action is unauthorized.' },
+  not_found: { trpc: 'NOT_FOUND', status: 404, message: 'Not found.' },
+  method_not_allowed: { trpc: 'METHOD_NOT_SUPPORTED', status: 405, message: 'Method not allowed.' },
+  conflict: { trpc: 'CONFLICT', status: 409, message: 'Conflict.' },
+  payload_too_large: { trpc: 'PAYLOAD_TOO_LARGE', status: 413, message: 'The request body is too large.' },
+  unsupported_media_type: {
+    trpc: 'UNSUPPORTED_MEDIA_TYPE',
+    status: 415,
+    message: 'Send the request body as application/json.',
+  },
+  validation: { trpc: 'UNPROCESSABLE_CONTENT', status: 422, message: 'The given data was invalid.' },
+  rate_limited: { trpc: 'TOO_MANY_REQUESTS', status: 429, message: 'Too Many Attempts.' },
+  internal: { trpc: 'INTERNAL_SERVER_ERROR', status: 500, message: 'Server Error.' },
+  upstream_error: { trpc: 'BAD_GATEWAY', status: 502, message: 'The AI provider failed to answer.' },
+  unavailable: { trpc: 'SERVICE_UNAVAILABLE', status: 503, message: 'Service temporarily unavailable.' },
+  upstream_timeout: { trpc: 'GATEWAY_TIMEOUT', status: 504, message: 'The AI provider did not answer in time.' },
+} as const satisfies Record<string, { trpc: TRPC_ERROR_CODE_KEY; status: number; message: string }>;
+
+export type AppErrorCode = keyof typeof TABLE;
+
+export interface AppErrorOptions {
+  message?: string;
+  /** 422: field → messages. */
+  fields?: FieldErrors;
+  /** Response headers the error needs (Retry-After). */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  readonly fields: FieldErrors | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    readonly code: AppErrorCode,
+    options: AppErrorOptions = {},
+  ) {
+    super(options.message ?? (options.fields ? validationMessage(options.fields) : TABLE[code].message), {
+      cause: options.cause,
+    });
+    this.name = 'AppError';
+    this.status = TABLE[code].status;
+    this.fields = options.fields;
+    this.headers = options.headers ?? {};
+  }
+
+  /** A 422 for one field, in the Laravel style. */
+  static field(field: string, message: string): AppError {
+    return new AppError('validation', { fields: { [field]: [message] } });
+  }
+}
+
+/** Laravel's summary: the first message, then "(and N more error[s])". */
+export function validationMessage(fields: FieldErrors): string {
+  const all = Object.values(fields).flat();
+  const first = all[0] ?? TABLE.validation.message;
+  const more = all.length - 1;
+  return more > 0 ? `${first} (and ${more} more error${more === 1 ? '' : 's'})` : first;
+}
+
+const BY_TRPC_CODE = new Map<string, AppErrorCode>(
+  Object.entries(TABLE).map(([code, row]) => [row.trpc, code as AppErrorCode]),
+);
+
+export function toTRPCError(error: AppError): TRPCError {
+  return new TRPCError({ code: TABLE[error.code].trpc, message: error.message, cause: error });
+}
+
+/**
+ * The AppError behind any error that reached a face: ours as thrown, or one made from a tRPC or
+ * library error. Unknown failures become a 500 that reveals nothing.
+ */
+export function appErrorOf(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof TRPCError) {
+    if (error.cause instanceof AppError) return error.cause;
+    const code = BY_TRPC_CODE.get(error.code);
+    if (error.code === 'PARSE_ERROR') return new AppError('bad_request', { message: 'The request body is not valid JSON.' });
+    if (code && code !== 'internal') {
+      const message = error.code === 'NOT_FOUND' ? 'Not found.' : code === 'validation' ? undefined : error.message;
+      return new AppError(code, { message: message ?? TABLE[code].message });
+    }
+  }
+  return new AppError('internal', { cause: error });
+}
+
+export function statusOf(code: AppErrorCode): number {
+  return TABLE[code].status;
+}

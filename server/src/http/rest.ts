@@ -1,0 +1,90 @@
+// The REST face under /api/v1: JSON parsing with a size limit, trpc-to-openapi for the routes, and
+// the one place that reshapes its error bodies into the seed's Laravel style.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
+import { AppError } from '../errors.js';
+import type { AppRouter } from '../router.js';
+import { createContextFactory } from '../trpc/context.js';
+import { responseMetaFor } from '../trpc/response-meta.js';
+import type { Services } from '../services.js';
+
+type LibraryErrorBody = { message?: unknown; data?: { errors?: unknown } };
+
+/** `{message, code, data, issues}` from the library → `{message, errors?}`. */
+export function toRestErrorBody(raw: string): string {
+  try {
+    const body = JSON.parse(raw) as LibraryErrorBody;
+    const message = typeof body.message === 'string' ? body.message : 'Server Error.';
+    const errors = body.data?.errors;
+    return JSON.stringify(errors ? { message, errors } : { message });
+  } catch {
+    return JSON.stringify({ message: 'Server Error.' });
+  }
+}
+
+/** Runs `handler` with res.end rewriting error bodies; restores it if the handler passes on. */
+function withLaravelErrors(
+  handler: (req: IncomingMessage, res: ServerResponse, next: () => void) => Promise<void>,
+): RequestHandler {
+  return (req, res, next) => {
+    const end = res.end;
+    res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
+      res.end = end;
+      if (res.statusCode === 204) {
+        res.removeHeader('Content-Type');
+        return (end as (...args: unknown[]) => ServerResponse).call(this, undefined, ...rest);
+      }
+      if (res.statusCode >= 400 && typeof chunk === 'string') chunk = toRestErrorBody(chunk);
+      return (end as (...args: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+    } as typeof res.end;
+    handler(req, res, () => {
+      res.end = end;
+      next();
+    }).catch(next);
+  };
+}
+
+export function sendError(res: ServerResponse, error: AppError) {
+  res.statusCode = error.status;
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(error.fields ? { message: error.message, errors: error.fields } : { message: error.message }));
+}
+
+/** Body-parser failures, in the error table's words. */
+export const jsonBodyErrors: ErrorRequestHandler = (err, _req, res, next) => {
+  const type = (err as { type?: string }).type;
+  if (type === 'entity.parse.failed') return sendError(res, new AppError('bad_request', { message: 'The request body is not valid JSON.' }));
+  if (type === 'entity.too.large') return sendError(res, new AppError('payload_too_large'));
+  if (type === 'charset.unsupported' || type === 'encoding.unsupported') return sendError(res, new AppError('unsupported_media_type', { message: 'Send the request body as UTF-8 JSON.' }));
+  if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'stream.encoding.set') {
+    return sendError(res, new AppError('bad_request', { message: 'The request body could not be read.' }));
+  }
+  next(err);
+};
+
+/** A POST or PATCH without a body is an empty JSON object (sign-out needs none). */
+const emptyBodyIsObject: RequestHandler = (req, _res, next) => {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if ((req.method === 'POST' || req.method === 'PATCH') && !hasBody) {
+    req.headers['content-type'] = 'application/json';
+    req.body = {};
+  }
+  next();
+};
+
+export function createRestRouter(services: Services, appRouter: AppRouter) {
+  const router = express.Router();
+  router.use(express.json({ limit: services.config.MAX_BODY_BYTES, strict: true, type: 'application/json' }));
+  router.use(jsonBodyErrors);
+  router.use(emptyBodyIsObject);
+  const handler = createOpenApiNodeHttpHandler({
+    router: appRouter,
+    createContext: createContextFactory(services, 'rest') as never,
+    responseMeta: responseMetaFor('rest'),
+    maxBodySize: services.config.MAX_BODY_BYTES,
+  });
+  router.use(withLaravelErrors(handler as unknown as Parameters<typeof withLaravelErrors>[0]));
+  return router;
+}

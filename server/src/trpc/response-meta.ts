@@ -1,0 +1,36 @@
+// Status codes shared by both faces: a contract's success status (201, 204), and each error's
+// status from the error table.
+import { contracts, type Operation } from '@ai-threads/contracts';
+import type { TRPCError } from '@trpc/server';
+import { appErrorOf } from '../errors.js';
+
+const byName = new Map<string, Operation>();
+function collect(node: unknown) {
+  for (const value of Object.values(node as Record<string, unknown>)) {
+    if (value && typeof value === 'object' && 'routePath' in value) byName.set((value as Operation).name, value as Operation);
+    else if (value && typeof value === 'object') collect(value);
+  }
+}
+collect(contracts);
+
+export function operationByName(name: string): Operation | undefined {
+  return byName.get(name);
+}
+
+interface ResponseMetaOptions {
+  paths?: readonly string[] | undefined;
+  errors: readonly TRPCError[];
+}
+
+/** REST answers with the contract's status; tRPC with 200 for 204 (its client needs a body). */
+export function responseMetaFor(face: 'rest' | 'trpc') {
+  return (opts: ResponseMetaOptions) => {
+    const [error] = opts.errors;
+    if (error) return { status: appErrorOf(error).status };
+    if (opts.paths?.length === 1) {
+      const op = byName.get(opts.paths[0]!);
+      if (op) return { status: face === 'trpc' && op.successStatus === 204 ? 200 : op.successStatus };
+    }
+    return {};
+  };
+}

@@ -1,0 +1,15 @@
+// Test runner configuration: every suite lives in test/ and runs against real HTTP and a real
+// migrated database (PGlite by default, PostgreSQL when DATABASE_URL is set).
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: { conditions: ['development'] },
+  ssr: { resolve: { conditions: ['development'], externalConditions: ['development'] } },
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
