@@ -28,7 +28,8 @@ export const IdParam = z.coerce
   .positive({ error: 'must be at least 1' })
   .max(Number.MAX_SAFE_INTEGER, { error: 'is too large' });
 
-export const PageQuery = z.object({
+/** The pagination fields, to spread into a list operation's input. */
+export const PageFields = {
   limit: z.coerce
     .number<number>()
     .int()
@@ -38,7 +39,16 @@ export const PageQuery = z.object({
     .meta({ description: 'Page size, 1 to 100.' }),
   after: IdParam.optional().meta({ description: 'Return items after this id (in list order).' }),
   before: IdParam.optional().meta({ description: 'Return items before this id (in list order).' }),
-});
+};
+
+/** `after` and `before` cannot be combined. */
+export function pageRules(value: { after?: number | undefined; before?: number | undefined }, ctx: z.RefinementCtx) {
+  if (value.after !== undefined && value.before !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['before'], message: 'must not be combined with after' });
+  }
+}
+
+export const PageQuery = z.object(PageFields).superRefine(pageRules);
 export type PageQuery = z.infer<typeof PageQuery>;
 
 export function Page<T extends z.ZodType>(item: T) {

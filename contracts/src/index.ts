@@ -6,6 +6,10 @@ export * from './users.js';
 export * from './auth/session.js';
 export * from './auth/me.js';
 export * from './api-tokens/api-token.js';
+export * from './text.js';
+export * from './threads/thread.js';
+export * from './messages/message.js';
+export { MessageInput } from './messages/operations.js';
 
 import { getMe } from './auth/me.js';
 import { signIn } from './auth/sign-in.js';
@@ -14,10 +18,14 @@ import { signUp } from './auth/sign-up.js';
 import { createApiToken } from './api-tokens/create.js';
 import { getApiToken, listApiTokens } from './api-tokens/list.js';
 import { revokeApiToken } from './api-tokens/revoke.js';
+import { createThread, deleteThread, getThread, listThreads, updateThread } from './threads/operations.js';
+import { createMessage, getMessage, listMessages } from './messages/operations.js';
 
 /** Every operation, grouped as the tRPC router nests them. */
 export const contracts = {
   auth: { signUp, signIn, signOut },
   me: { get: getMe },
   apiTokens: { create: createApiToken, list: listApiTokens, get: getApiToken, revoke: revokeApiToken },
+  threads: { create: createThread, list: listThreads, get: getThread, update: updateThread, delete: deleteThread },
+  messages: { create: createMessage, list: listMessages, get: getMessage },
 } as const;

@@ -25,6 +25,8 @@ export const ConfigSchema = z.object({
   AI_TIMEOUT_MS: int(60_000, 100, 600_000),
   AI_MAX_RETRIES: int(1, 0, 10),
   AI_CONTEXT_TOKENS: int(8000, 100, 1_000_000),
+  /** The whole answer (every model call and tool round) must end within this; the thread's lease is a little longer. */
+  AI_ANSWER_TIMEOUT_MS: int(120_000, 200, 3_600_000),
   REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional()),
   RATE_LIMIT_REQUESTS_PER_MINUTE: int(600, 1),
   RATE_LIMIT_MESSAGES_PER_MINUTE: int(20, 1),

@@ -5,7 +5,15 @@ import type { DatabaseHandle } from '@ai-threads/db';
 import { createApiTokensService } from './api-tokens/api-tokens.service.js';
 import { createAuthService } from './auth/auth.service.js';
 import { clearSessionCookie, setSessionCookie } from './auth/cookies.js';
+import { createOfflineProvider } from './ai/offline-provider.js';
+import { createOpenAiProvider } from './ai/openai-provider.js';
+import type { AiProvider } from './ai/provider.js';
+import type { JsonObject } from '@ai-threads/contracts';
 import type { Config } from './config.js';
+import { stateProblem } from './state/limits.js';
+import { createIdempotencyService } from './idempotency/idempotency.service.js';
+import { createMessagesService } from './messages/messages.service.js';
+import { createThreadsService } from './threads/threads.service.js';
 import type { Logger } from './logger.js';
 import type { RateLimiter } from './rate-limit/limiter.js';
 
@@ -14,14 +22,50 @@ export interface AppDeps {
   database: DatabaseHandle;
   logger: Logger;
   limiter: RateLimiter;
+  /** The model; by default OpenAI-compatible when OPENAI_API_KEY is set, else the offline model. */
+  ai?: AiProvider;
   now?: () => Date;
+}
+
+export function createAiProvider(config: Config, logger: Logger): AiProvider {
+  const stateLimits = { maxDepth: config.STATE_MAX_DEPTH, maxBytes: config.STATE_MAX_BYTES };
+  // The model's states obey the same rules as the clients' (jsonb cannot store some strings).
+  const checkState = (state: JsonObject) => stateProblem(state, stateLimits);
+  if (!config.OPENAI_API_KEY) return createOfflineProvider({ stateLimits, checkState, logger });
+  return createOpenAiProvider({
+    apiKey: config.OPENAI_API_KEY,
+    ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
+    model: config.AI_MODEL,
+    timeoutMs: config.AI_TIMEOUT_MS,
+    maxRetries: config.AI_MAX_RETRIES,
+    stateLimits,
+    checkState,
+    logger,
+  });
 }
 
 export function createServices(deps: AppDeps) {
   const { config, database, limiter, logger } = deps;
   const db = database.db;
   const secure = config.NODE_ENV === 'production';
+  const stateLimits = { maxDepth: config.STATE_MAX_DEPTH, maxBytes: config.STATE_MAX_BYTES };
+  const leaseMs = config.AI_ANSWER_TIMEOUT_MS + 15_000;
+  const ai = deps.ai ?? createAiProvider(config, logger);
+  const idempotency = createIdempotencyService({ db, leaseMs });
   return {
+    ai,
+    idempotency,
+    threads: createThreadsService({ db, stateLimits }),
+    messages: createMessagesService({
+      db,
+      ai,
+      idempotency,
+      logger,
+      stateLimits,
+      contextTokens: config.AI_CONTEXT_TOKENS,
+      answerTimeoutMs: config.AI_ANSWER_TIMEOUT_MS,
+      leaseMs,
+    }),
     config,
     logger,
     database,

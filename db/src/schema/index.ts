@@ -3,3 +3,6 @@ export * from './users.js';
 export * from './roles.js';
 export * from './sessions.js';
 export * from './api-tokens.js';
+export * from './threads.js';
+export * from './messages.js';
+export * from './idempotency-keys.js';

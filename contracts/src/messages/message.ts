@@ -1,0 +1,43 @@
+// The AI thread message resource (see SPEC.md), and the seed endpoint's answer.
+import { z } from 'zod';
+import { Timestamp } from '../common.js';
+import { State } from '../text.js';
+
+export const MessageStatus = z.enum(['pending', 'completed', 'failed', 'cancelled']);
+
+export const Usage = z
+  .object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int() })
+  .meta({ id: 'Usage' });
+
+export const Message = z
+  .object({
+    id: z.number().int(),
+    thread_id: z.number().int(),
+    role: z.enum(['user', 'assistant']),
+    content: z.string(),
+    state: State.nullable().meta({ description: 'User messages: the state sent with the message, or null.' }),
+    updated_state: State.nullable().meta({
+      description:
+        'Assistant messages: the state after the AI changes; equal to the state sent when the AI changed nothing.',
+    }),
+    status: MessageStatus.meta({ description: '`pending` while answering, then `completed`, `failed` or `cancelled`.' }),
+    model: z.string().nullable().meta({ description: 'Assistant messages: the model that answered.' }),
+    usage: Usage.nullable().meta({ description: 'Assistant messages: tokens used, when the provider reports them.' }),
+    latency_ms: z.number().int().nullable().meta({ description: 'Assistant messages: time the AI took.' }),
+    time_to_first_token_ms: z.number().int().nullable().meta({ description: 'Streamed answers: time to the first text.' }),
+    context_truncated: z
+      .boolean()
+      .meta({ description: 'Assistant messages: true when older history was left out to fit the token budget.' }),
+    error: z.string().nullable().meta({ description: 'Failed or cancelled user messages: why.' }),
+    created_at: Timestamp,
+  })
+  .meta({ id: 'Message' });
+export type Message = z.infer<typeof Message>;
+
+export const MessagePair = z
+  .object({
+    createdMessage: Message.meta({ description: 'Your message, as stored.' }),
+    responseMessage: Message.meta({ description: "The AI's answer; `updated_state` holds the resulting state." }),
+  })
+  .meta({ id: 'MessagePair' });
+export type MessagePair = z.infer<typeof MessagePair>;

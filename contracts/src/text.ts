@@ -1,0 +1,77 @@
+// Text and JSON rules shared by every field that is stored: PostgreSQL text and jsonb refuse NUL
+// characters and lone UTF-16 surrogates, so they are refused here with a 422 instead.
+import { z } from 'zod';
+
+export type JsonObject = { [key: string]: unknown };
+
+// eslint-disable-next-line no-control-regex
+const NUL = /\u0000/;
+
+/** Why a string cannot be stored, or null. */
+export function textProblem(value: string): string | null {
+  if (NUL.test(value)) return 'must not contain NUL characters';
+  if (!value.isWellFormed()) return 'must be valid Unicode text';
+  return null;
+}
+
+/** Length in Unicode code points (an emoji is one character), as users count. */
+export function codePoints(value: string): number {
+  let n = 0;
+  for (const _ of value) n += 1;
+  return n;
+}
+
+/**
+ * A string of `min`..`max` code points that can be stored; `trim: true` also refuses text that is
+ * only whitespace. The length rule counts code points, not UTF-16 units.
+ */
+export function Text(options: { min?: number; max: number; notBlank?: boolean }) {
+  const { min = 0, max, notBlank = false } = options;
+  return z.string().superRefine((value, ctx) => {
+    const length = codePoints(value);
+    if (length < min) {
+      ctx.addIssue({ code: 'custom', message: min <= 1 ? 'is required' : `must be at least ${min} characters` });
+      return;
+    }
+    if (length > max) {
+      ctx.addIssue({ code: 'custom', message: `must not be greater than ${max} characters` });
+      return;
+    }
+    if (notBlank && value.trim() === '') {
+      ctx.addIssue({ code: 'custom', message: 'must not be only whitespace' });
+      return;
+    }
+    const problem = textProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
+
+const isJsonObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * An application state: any JSON object. Kept as the very object that was parsed (so keys such as
+ * `__proto__` are data, never dropped); its size and depth are bounded by the server's limits.
+ */
+export const State = z
+  .custom<JsonObject>(isJsonObject, { error: 'must be a JSON object' })
+  .meta({
+    description: 'Any JSON object (bounded in size and nesting depth).',
+    override: { type: 'object', additionalProperties: true },
+  } as Record<string, unknown>);
+
+/** A small string map for the caller's own use (at most 16 keys). */
+export const Metadata = z
+  .record(z.string().min(1).max(64), z.string().max(512))
+  .superRefine((value, ctx) => {
+    const keys = Object.keys(value);
+    if (keys.length > 16) ctx.addIssue({ code: 'custom', message: 'must not have more than 16 keys' });
+    for (const [key, v] of Object.entries(value)) {
+      const problem = textProblem(key) ?? textProblem(v);
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: problem, path: [key] });
+        break;
+      }
+    }
+  })
+  .meta({ description: 'Up to 16 string pairs (keys up to 64 characters, values up to 512).' });

@@ -1,0 +1,21 @@
+// The AI thread resource, as every thread operation returns it.
+import { z } from 'zod';
+import { Timestamp } from '../common.js';
+import { State } from '../text.js';
+
+export const Thread = z
+  .object({
+    id: z.number().int(),
+    title: z.string().nullable(),
+    instructions: z.string().nullable().meta({ description: 'System prompt for this thread.' }),
+    state: State.nullable().meta({ description: 'The latest state: the last `updated_state`, or what was set at creation.' }),
+    metadata: z.record(z.string(), z.string()),
+    message_count: z.number().int(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    last_message_at: Timestamp.nullable(),
+  })
+  .meta({ id: 'Thread' });
+export type Thread = z.infer<typeof Thread>;
+
+

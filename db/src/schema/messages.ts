@@ -1,0 +1,27 @@
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { threads } from './threads.js';
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    threadId: bigint('thread_id', { mode: 'number' })
+      .notNull()
+      .references(() => threads.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['user', 'assistant'] }).notNull(),
+    content: text('content').notNull(),
+    state: jsonb('state').$type<Record<string, unknown>>(),
+    updatedState: jsonb('updated_state').$type<Record<string, unknown>>(),
+    status: text('status', { enum: ['pending', 'completed', 'failed', 'cancelled'] }).notNull(),
+    model: text('model'),
+    usage: jsonb('usage').$type<{ prompt_tokens: number; completion_tokens: number }>(),
+    latencyMs: integer('latency_ms'),
+    firstTokenMs: integer('first_token_ms'),
+    contextTruncated: boolean('context_truncated').notNull().default(false),
+    /** Tokens of the content, counted once at insert so history windows never re-tokenize. */
+    tokenCount: integer('token_count').notNull(),
+    error: text('error'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('messages_thread_id_id_idx').on(t.threadId, t.id)],
+);

@@ -1,0 +1,27 @@
+import { bigint, bigserial, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { users } from './users.js';
+
+/**
+ * An AI thread. `busy_until`/`busy_message_id` are the answering lease: one answer at a time per
+ * thread across every instance, and a crashed answer frees the thread when the lease runs out.
+ */
+export const threads = pgTable(
+  'threads',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    userId: bigint('user_id', { mode: 'number' })
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    title: text('title'),
+    instructions: text('instructions'),
+    state: jsonb('state').$type<Record<string, unknown>>(),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    messageCount: integer('message_count').notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    lastMessageAt: timestamp('last_message_at', { withTimezone: true, mode: 'date' }),
+    busyUntil: timestamp('busy_until', { withTimezone: true, mode: 'date' }),
+    busyMessageId: bigint('busy_message_id', { mode: 'number' }),
+  },
+  (t) => [index('threads_user_id_id_idx').on(t.userId, t.id)],
+);

@@ -1,0 +1,180 @@
+// Queries for messages and the answering lease. Each step of an answer is one short transaction;
+// none is held open while the AI answers.
+import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { messages, threads, type Database } from '@ai-threads/db';
+import type { PageRequest } from '../pagination.js';
+
+export type MessageRow = typeof messages.$inferSelect;
+export type ThreadRow = typeof threads.$inferSelect;
+
+export interface BeginAnswer {
+  userId: number;
+  threadId: number;
+  leaseMs: number;
+  content: string;
+  state: Record<string, unknown> | null;
+  tokenCount: number;
+  /** The user message of an earlier failed attempt (same Idempotency-Key), answered again. */
+  retryMessageId: number | null;
+}
+
+/**
+ * Takes the thread's answering lease and stores the user message (pending), in one transaction.
+ * 'busy' when another answer holds the lease; 'missing' when the thread is gone.
+ */
+export async function beginAnswer(
+  db: Database,
+  input: BeginAnswer,
+): Promise<{ thread: ThreadRow; message: MessageRow } | 'busy' | 'missing'> {
+  return db.transaction(async (tx) => {
+    const [thread] = await tx
+      .update(threads)
+      .set({ busyUntil: sql`now() + ${`${input.leaseMs} milliseconds`}::interval` })
+      .where(
+        and(
+          eq(threads.id, input.threadId),
+          eq(threads.userId, input.userId),
+          sql`(${threads.busyUntil} is null or ${threads.busyUntil} < now())`,
+        ),
+      )
+      .returning();
+    if (!thread) {
+      const [exists] = await tx
+        .select({ id: threads.id })
+        .from(threads)
+        .where(and(eq(threads.id, input.threadId), eq(threads.userId, input.userId)));
+      return exists ? 'busy' : 'missing';
+    }
+    let message: MessageRow | undefined;
+    if (input.retryMessageId !== null) {
+      [message] = await tx
+        .update(messages)
+        .set({ status: 'pending', error: null })
+        .where(
+          and(
+            eq(messages.id, input.retryMessageId),
+            eq(messages.threadId, input.threadId),
+            inArray(messages.status, ['pending', 'failed']),
+          ),
+        )
+        .returning();
+    }
+    const isNew = !message;
+    if (!message) {
+      [message] = await tx
+        .insert(messages)
+        .values({
+          threadId: input.threadId,
+          role: 'user',
+          content: input.content,
+          state: input.state,
+          status: 'pending',
+          tokenCount: input.tokenCount,
+        })
+        .returning();
+    }
+    const [leased] = await tx
+      .update(threads)
+      .set({
+        busyMessageId: message!.id,
+        ...(isNew
+          ? { messageCount: sql`${threads.messageCount} + 1`, lastMessageAt: message!.createdAt, updatedAt: sql`now()` }
+          : {}),
+      })
+      .where(eq(threads.id, input.threadId))
+      .returning();
+    return { thread: leased!, message: message! };
+  });
+}
+
+/** Up to `limit` answered messages before `beforeId`, newest first (for the history window). */
+export async function historyPage(db: Database, threadId: number, beforeId: number, limit: number) {
+  return db
+    .select({ id: messages.id, role: messages.role, content: messages.content, tokenCount: messages.tokenCount })
+    .from(messages)
+    .where(and(eq(messages.threadId, threadId), lt(messages.id, beforeId), eq(messages.status, 'completed')))
+    .orderBy(desc(messages.id))
+    .limit(limit);
+}
+
+export interface FinishAnswer {
+  threadId: number;
+  userMessageId: number;
+  reply: Omit<typeof messages.$inferInsert, 'threadId' | 'role' | 'status'>;
+  /** The thread's new state (the reply's updated_state). */
+  threadState: Record<string, unknown> | null;
+}
+
+/** Stores the reply, completes the user message, sets the thread's state and frees the lease. */
+export async function finishAnswer(db: Database, input: FinishAnswer) {
+  return db.transaction(async (tx) => {
+    const [reply] = await tx
+      .insert(messages)
+      .values({ ...input.reply, threadId: input.threadId, role: 'assistant', status: 'completed' })
+      .returning();
+    const [user] = await tx
+      .update(messages)
+      .set({ status: 'completed', error: null })
+      .where(eq(messages.id, input.userMessageId))
+      .returning();
+    await tx
+      .update(threads)
+      .set({
+        state: input.threadState,
+        messageCount: sql`${threads.messageCount} + 1`,
+        lastMessageAt: reply!.createdAt,
+        updatedAt: sql`now()`,
+        busyUntil: null,
+        busyMessageId: null,
+      })
+      .where(and(eq(threads.id, input.threadId), eq(threads.busyMessageId, input.userMessageId)));
+    return { user: user!, reply: reply! };
+  });
+}
+
+/** Marks the user message failed (or cancelled) with a reason, and frees the lease. */
+export async function failAnswer(
+  db: Database,
+  input: { threadId: number; userMessageId: number; status: 'failed' | 'cancelled'; error: string },
+) {
+  return db.transaction(async (tx) => {
+    const [user] = await tx
+      .update(messages)
+      .set({ status: input.status, error: input.error })
+      .where(eq(messages.id, input.userMessageId))
+      .returning();
+    await tx
+      .update(threads)
+      .set({ busyUntil: null, busyMessageId: null })
+      .where(and(eq(threads.id, input.threadId), eq(threads.busyMessageId, input.userMessageId)));
+    return user;
+  });
+}
+
+/** Oldest first; reads limit + 1 rows (see toPage). */
+export async function listMessages(db: Database, threadId: number, page: PageRequest): Promise<MessageRow[]> {
+  if (page.before !== undefined) {
+    const rows = await db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.threadId, threadId), lt(messages.id, page.before)))
+      .orderBy(desc(messages.id))
+      .limit(page.limit + 1);
+    return rows.reverse();
+  }
+  return db
+    .select()
+    .from(messages)
+    .where(page.after !== undefined ? and(eq(messages.threadId, threadId), gt(messages.id, page.after)) : eq(messages.threadId, threadId))
+    .orderBy(asc(messages.id))
+    .limit(page.limit + 1);
+}
+
+export async function findMessage(db: Database, threadId: number, id: number): Promise<MessageRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.threadId, threadId), eq(messages.id, id)))
+    .limit(1);
+  return row;
+}

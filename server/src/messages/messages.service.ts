@@ -1,0 +1,221 @@
+// The seed endpoint's rules. The order of checks is the spec's (422 → 404 → 409, after the guards'
+// 401/429/403); then the user message is stored and committed, the AI answers with no transaction
+// open, and the reply, the thread's new state and the freed lease are stored together. When the
+// AI fails, the user message stays, `failed`, with the reason; the answer is a 502 or 504.
+import type { JsonObject, Message, MessagePair } from '@ai-threads/contracts';
+import type { Database } from '@ai-threads/db';
+import { countTokens, MESSAGE_OVERHEAD_TOKENS } from '../ai/history.js';
+import { countFixedPromptTokens } from '../ai/prompt.js';
+import { AiProviderError, type AiProvider, type ChatTurn } from '../ai/provider.js';
+import type { Principal } from '../auth/auth.service.js';
+import { AppError } from '../errors.js';
+import type { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { requestHash } from '../idempotency/idempotency.service.js';
+import type { Logger } from '../logger.js';
+import { toPage, type PageRequest } from '../pagination.js';
+import type { StateLimits } from '../state/limits.js';
+import { assertStateAcceptable, threadNotFound } from '../threads/threads.service.js';
+import * as threadsRepo from '../threads/threads.repo.js';
+import * as repo from './messages.repo.js';
+
+export function toMessageResource(row: repo.MessageRow): Message {
+  return {
+    id: row.id,
+    thread_id: row.threadId,
+    role: row.role,
+    content: row.content,
+    state: row.state ?? null,
+    updated_state: row.updatedState ?? null,
+    status: row.status,
+    model: row.model,
+    usage: row.usage ?? null,
+    latency_ms: row.latencyMs,
+    time_to_first_token_ms: row.firstTokenMs,
+    context_truncated: row.contextTruncated,
+    error: row.error,
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
+export interface MessagesServiceDeps {
+  db: Database;
+  ai: AiProvider;
+  idempotency: IdempotencyService;
+  logger: Logger;
+  stateLimits: StateLimits;
+  contextTokens: number;
+  /** The deadline of a whole answer. */
+  answerTimeoutMs: number;
+  /** The thread's answering lease: longer than the deadline, so a live answer never loses it. */
+  leaseMs: number;
+}
+
+export interface CreateMessageInput {
+  threadId: number;
+  content: string;
+  state?: JsonObject | undefined;
+}
+
+export interface AnswerHooks {
+  idempotencyKey?: string | undefined;
+  /** The user message is stored and committed. */
+  onCreated?: (message: Message) => void;
+  /** Streams the reply's text as it arrives. */
+  onDelta?: (delta: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface CreateMessageResult {
+  body: MessagePair;
+  replayed: boolean;
+}
+
+/** History rows read per query; the window grows page by page until the budget is spent. */
+const HISTORY_PAGE = 100;
+
+const busy = () =>
+  new AppError('conflict', {
+    message: 'The thread is still answering an earlier message; retry when it is done.',
+    headers: { 'Retry-After': '1' },
+  });
+
+function failureOf(error: unknown, deadlinePassed: boolean): { app: AppError; reason: string; status: 'failed' | 'cancelled' } {
+  if (error instanceof AiProviderError) {
+    if (error.kind === 'timeout' || (error.kind === 'cancelled' && deadlinePassed)) {
+      return { app: new AppError('upstream_timeout'), reason: `The AI provider timed out: ${error.message}`, status: 'failed' };
+    }
+    if (error.kind === 'cancelled') {
+      return { app: new AppError('upstream_error', { message: 'The answer was cancelled.' }), reason: 'Cancelled.', status: 'cancelled' };
+    }
+    const what = error.kind === 'malformed' ? 'an answer that could not be read' : 'an error';
+    return {
+      app: new AppError('upstream_error', { message: `The AI provider failed to answer (${what}).` }),
+      reason: `The AI provider failed: ${error.message}`,
+      status: 'failed',
+    };
+  }
+  return { app: new AppError('upstream_error'), reason: 'The answer failed unexpectedly.', status: 'failed' };
+}
+
+export function createMessagesService(deps: MessagesServiceDeps) {
+  const { db, ai } = deps;
+
+  /** The newest answered history that fits the budget, oldest first, and whether some was left out. */
+  async function historyWindow(threadId: number, newMessage: repo.MessageRow, instructions: string | null, state: JsonObject | null) {
+    let remaining =
+      deps.contextTokens - countFixedPromptTokens(instructions, state) - (newMessage.tokenCount + MESSAGE_OVERHEAD_TOKENS);
+    const turns: ChatTurn[] = [];
+    let cursor = newMessage.id;
+    for (;;) {
+      const page = await repo.historyPage(db, threadId, cursor, HISTORY_PAGE);
+      for (const row of page) {
+        const cost = row.tokenCount + MESSAGE_OVERHEAD_TOKENS;
+        if (cost > remaining) return { turns: turns.reverse(), truncated: true };
+        turns.push({ role: row.role, content: row.content });
+        remaining -= cost;
+      }
+      if (page.length < HISTORY_PAGE) return { turns: turns.reverse(), truncated: false };
+      cursor = page[page.length - 1]!.id;
+    }
+  }
+
+  return {
+    async create(principal: Principal, input: CreateMessageInput, hooks: AnswerHooks = {}): Promise<CreateMessageResult> {
+      const userId = principal.user.id;
+      assertStateAcceptable(input.state, deps.stateLimits);
+      if (!(await threadsRepo.findThread(db, userId, input.threadId))) throw threadNotFound();
+
+      const key = hooks.idempotencyKey;
+      const claimed = key === undefined ? undefined : { userId, key };
+      let retryMessageId: number | null = null;
+      if (key !== undefined) {
+        const claim = await deps.idempotency.claim(userId, key, requestHash('messages.create', input));
+        if (claim.kind === 'replay') return { body: claim.body as MessagePair, replayed: true };
+        retryMessageId = claim.messageId;
+      }
+
+      let begun: Awaited<ReturnType<typeof repo.beginAnswer>>;
+      try {
+        begun = await repo.beginAnswer(db, {
+          userId,
+          threadId: input.threadId,
+          leaseMs: deps.leaseMs,
+          content: input.content,
+          state: input.state ?? null,
+          tokenCount: countTokens(input.content),
+          retryMessageId,
+        });
+      } catch (error) {
+        if (claimed) await deps.idempotency.release(claimed).catch(() => {});
+        throw error;
+      }
+      if (begun === 'busy' || begun === 'missing') {
+        if (claimed) await deps.idempotency.release(claimed).catch(() => {});
+        throw begun === 'busy' ? busy() : threadNotFound();
+      }
+      const { thread, message: userMessage } = begun;
+      if (claimed) await deps.idempotency.attachMessage(claimed, userMessage.id);
+      hooks.onCreated?.(toMessageResource(userMessage));
+
+      const state = input.state ?? thread.state ?? null;
+      const deadline = AbortSignal.timeout(deps.answerTimeoutMs);
+      const signal = hooks.signal ? AbortSignal.any([hooks.signal, deadline]) : deadline;
+      const started = performance.now();
+      try {
+        const history = await historyWindow(thread.id, userMessage, thread.instructions, state);
+        const result = await ai.reply({
+          instructions: thread.instructions,
+          history: [...history.turns, { role: 'user', content: userMessage.content }],
+          state,
+          signal,
+          ...(hooks.onDelta ? { onDelta: hooks.onDelta } : {}),
+        });
+        const latencyMs = Math.round(performance.now() - started);
+        const { user, reply } = await repo.finishAnswer(db, {
+          threadId: thread.id,
+          userMessageId: userMessage.id,
+          threadState: result.state,
+          reply: {
+            content: result.content,
+            updatedState: result.state,
+            model: result.model,
+            usage: result.usage,
+            latencyMs,
+            firstTokenMs: result.firstTokenMs === null ? null : Math.round(result.firstTokenMs),
+            contextTruncated: history.truncated,
+            tokenCount: countTokens(result.content),
+          },
+        });
+        const body: MessagePair = { createdMessage: toMessageResource(user), responseMessage: toMessageResource(reply) };
+        if (claimed) await deps.idempotency.complete(claimed, 201, body);
+        return { body, replayed: false };
+      } catch (error) {
+        const failure = failureOf(error, deadline.aborted);
+        if (!(error instanceof AiProviderError)) deps.logger.error({ err: error, threadId: thread.id }, 'answer failed');
+        await repo.failAnswer(db, {
+          threadId: thread.id,
+          userMessageId: userMessage.id,
+          status: failure.status,
+          error: failure.reason,
+        });
+        if (claimed) await deps.idempotency.fail(claimed).catch(() => {});
+        throw failure.app;
+      }
+    },
+
+    async list(principal: Principal, input: PageRequest & { threadId: number }) {
+      if (!(await threadsRepo.findThread(db, principal.user.id, input.threadId))) throw threadNotFound();
+      const rows = await repo.listMessages(db, input.threadId, input);
+      return toPage(rows, input, toMessageResource);
+    },
+
+    async get(principal: Principal, input: { threadId: number; messageId: number }) {
+      if (!(await threadsRepo.findThread(db, principal.user.id, input.threadId))) throw threadNotFound();
+      const row = await repo.findMessage(db, input.threadId, input.messageId);
+      if (!row) throw new AppError('not_found', { message: 'Message not found.' });
+      return toMessageResource(row);
+    },
+  };
+}
+
+export type MessagesService = ReturnType<typeof createMessagesService>;

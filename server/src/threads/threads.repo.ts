@@ -1,0 +1,82 @@
+// Queries for threads, always scoped to their owner: another user's thread is never found.
+import { and, desc, eq, gt, lt, sql, type SQL } from 'drizzle-orm';
+import { threads, type Database } from '@ai-threads/db';
+import type { PageRequest } from '../pagination.js';
+
+export type ThreadRow = typeof threads.$inferSelect;
+
+export async function insertThread(db: Database, values: typeof threads.$inferInsert): Promise<ThreadRow> {
+  const [row] = await db.insert(threads).values(values).returning();
+  return row!;
+}
+
+export async function findThread(db: Database, userId: number, id: number): Promise<ThreadRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(threads)
+    .where(and(eq(threads.userId, userId), eq(threads.id, id)))
+    .limit(1);
+  return row;
+}
+
+/** Newest first; reads limit + 1 rows (see toPage). */
+export async function listThreads(
+  db: Database,
+  userId: number,
+  page: PageRequest & { metadataKey?: string | undefined; metadataValue?: string | undefined },
+): Promise<ThreadRow[]> {
+  const filters: SQL[] = [eq(threads.userId, userId)];
+  if (page.metadataKey !== undefined) {
+    filters.push(
+      page.metadataValue !== undefined
+        ? sql`${threads.metadata} ->> ${page.metadataKey} = ${page.metadataValue}`
+        : sql`jsonb_exists(${threads.metadata}, ${page.metadataKey})`,
+    );
+  }
+  if (page.before !== undefined) {
+    const rows = await db
+      .select()
+      .from(threads)
+      .where(and(...filters, gt(threads.id, page.before)))
+      .orderBy(threads.id)
+      .limit(page.limit + 1);
+    return rows.reverse();
+  }
+  if (page.after !== undefined) filters.push(lt(threads.id, page.after));
+  return db
+    .select()
+    .from(threads)
+    .where(and(...filters))
+    .orderBy(desc(threads.id))
+    .limit(page.limit + 1);
+}
+
+export async function updateThread(
+  db: Database,
+  userId: number,
+  id: number,
+  values: Partial<Pick<ThreadRow, 'title' | 'instructions' | 'metadata'>>,
+): Promise<ThreadRow | undefined> {
+  const [row] = await db
+    .update(threads)
+    .set({ ...values, updatedAt: sql`now()` })
+    .where(and(eq(threads.userId, userId), eq(threads.id, id)))
+    .returning();
+  return row;
+}
+
+/** Deletes an idle thread: 'deleted', 'busy' (answering now) or 'missing'. */
+export async function deleteIdleThread(db: Database, userId: number, id: number): Promise<'deleted' | 'busy' | 'missing'> {
+  const rows = await db
+    .delete(threads)
+    .where(
+      and(
+        eq(threads.userId, userId),
+        eq(threads.id, id),
+        sql`(${threads.busyUntil} is null or ${threads.busyUntil} < now())`,
+      ),
+    )
+    .returning({ id: threads.id });
+  if (rows.length > 0) return 'deleted';
+  return (await findThread(db, userId, id)) ? 'busy' : 'missing';
+}

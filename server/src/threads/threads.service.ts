@@ -1,0 +1,93 @@
+// Thread rules: ownership (another user's thread is a 404, like a missing one), the initial state
+// within the state limits, and no deleting a thread while it answers.
+import type { JsonObject, Thread } from '@ai-threads/contracts';
+import type { Database } from '@ai-threads/db';
+import type { Principal } from '../auth/auth.service.js';
+import { AppError } from '../errors.js';
+import { toPage, type PageRequest } from '../pagination.js';
+import { stateProblem, type StateLimits } from '../state/limits.js';
+import * as repo from './threads.repo.js';
+
+export function toThreadResource(row: repo.ThreadRow): Thread {
+  return {
+    id: row.id,
+    title: row.title,
+    instructions: row.instructions,
+    state: row.state ?? null,
+    metadata: row.metadata,
+    message_count: row.messageCount,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+    last_message_at: row.lastMessageAt?.toISOString() ?? null,
+  };
+}
+
+export const threadNotFound = () => new AppError('not_found', { message: 'Thread not found.' });
+
+/** 422 when a state breaks the limits; call before anything else touches it. */
+export function assertStateAcceptable(state: JsonObject | undefined, limits: StateLimits) {
+  if (state === undefined) return;
+  const problem = stateProblem(state, limits);
+  if (problem) throw AppError.field('state', `The state field ${problem}.`);
+}
+
+export function createThreadsService(deps: { db: Database; stateLimits: StateLimits }) {
+  const { db } = deps;
+  return {
+    async create(
+      principal: Principal,
+      input: { title?: string | undefined; instructions?: string | undefined; metadata?: Record<string, string> | undefined; state?: JsonObject | undefined },
+    ) {
+      assertStateAcceptable(input.state, deps.stateLimits);
+      const row = await repo.insertThread(db, {
+        userId: principal.user.id,
+        title: input.title ?? null,
+        instructions: input.instructions ?? null,
+        metadata: input.metadata ?? {},
+        state: input.state ?? null,
+      });
+      return toThreadResource(row);
+    },
+
+    async list(principal: Principal, input: PageRequest & { metadata_key?: string | undefined; metadata_value?: string | undefined }) {
+      const rows = await repo.listThreads(db, principal.user.id, {
+        ...input,
+        metadataKey: input.metadata_key,
+        metadataValue: input.metadata_value,
+      });
+      return toPage(rows, input, toThreadResource);
+    },
+
+    async get(principal: Principal, threadId: number) {
+      const row = await repo.findThread(db, principal.user.id, threadId);
+      if (!row) throw threadNotFound();
+      return toThreadResource(row);
+    },
+
+    async update(
+      principal: Principal,
+      input: { threadId: number; title?: string | null | undefined; instructions?: string | null | undefined; metadata?: Record<string, string> | undefined },
+    ) {
+      const values: Parameters<typeof repo.updateThread>[3] = {};
+      if (input.title !== undefined) values.title = input.title;
+      if (input.instructions !== undefined) values.instructions = input.instructions;
+      if (input.metadata !== undefined) values.metadata = input.metadata;
+      const row = await repo.updateThread(db, principal.user.id, input.threadId, values);
+      if (!row) throw threadNotFound();
+      return toThreadResource(row);
+    },
+
+    async delete(principal: Principal, threadId: number) {
+      const outcome = await repo.deleteIdleThread(db, principal.user.id, threadId);
+      if (outcome === 'missing') throw threadNotFound();
+      if (outcome === 'busy') {
+        throw new AppError('conflict', {
+          message: 'The thread is answering a message; delete it when the answer is done.',
+          headers: { 'Retry-After': '1' },
+        });
+      }
+    },
+  };
+}
+
+export type ThreadsService = ReturnType<typeof createThreadsService>;
