@@ -10,6 +10,7 @@ export * from './text.js';
 export * from './threads/thread.js';
 export * from './messages/message.js';
 export { MessageInput } from './messages/operations.js';
+export { StreamEvent, CancelResult, type StreamEventName } from './messages/stream.js';
 
 import { getMe } from './auth/me.js';
 import { signIn } from './auth/sign-in.js';
@@ -20,6 +21,7 @@ import { getApiToken, listApiTokens } from './api-tokens/list.js';
 import { revokeApiToken } from './api-tokens/revoke.js';
 import { createThread, deleteThread, getThread, listThreads, updateThread } from './threads/operations.js';
 import { createMessage, getMessage, listMessages } from './messages/operations.js';
+import { cancelMessage, streamMessage } from './messages/stream.js';
 
 /** Every operation, grouped as the tRPC router nests them. */
 export const contracts = {
@@ -27,5 +29,5 @@ export const contracts = {
   me: { get: getMe },
   apiTokens: { create: createApiToken, list: listApiTokens, get: getApiToken, revoke: revokeApiToken },
   threads: { create: createThread, list: listThreads, get: getThread, update: updateThread, delete: deleteThread },
-  messages: { create: createMessage, list: listMessages, get: getMessage },
+  messages: { create: createMessage, stream: streamMessage, cancel: cancelMessage, list: listMessages, get: getMessage },
 } as const;

@@ -32,6 +32,10 @@ export interface OperationConfig<TInput extends z.ZodType, TOutput extends z.Zod
   permission?: Permission;
   rateLimit: RateLimitBucket;
   successStatus: 200 | 201 | 204;
+  /** Honours an `Idempotency-Key` header (replays the first answer for 24 hours). */
+  idempotent?: boolean;
+  /** `sse`: answered as server-sent events (a tRPC subscription; a plain route on REST). */
+  transport?: 'json' | 'sse';
   input: TInput;
   output: TOutput;
   /** The error statuses this operation can answer, for the document and the SDK. */

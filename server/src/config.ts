@@ -27,6 +27,8 @@ export const ConfigSchema = z.object({
   AI_CONTEXT_TOKENS: int(8000, 100, 1_000_000),
   /** The whole answer (every model call and tool round) must end within this; the thread's lease is a little longer. */
   AI_ANSWER_TIMEOUT_MS: int(120_000, 200, 3_600_000),
+  /** Comment lines sent on idle event streams so proxies keep them open. */
+  SSE_HEARTBEAT_MS: int(15_000, 10, 600_000),
   REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional()),
   RATE_LIMIT_REQUESTS_PER_MINUTE: int(600, 1),
   RATE_LIMIT_MESSAGES_PER_MINUTE: int(20, 1),

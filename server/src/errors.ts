@@ -86,10 +86,15 @@ export function appErrorOf(error: unknown): AppError {
   if (error instanceof TRPCError) {
     if (error.cause instanceof AppError) return error.cause;
     const code = BY_TRPC_CODE.get(error.code);
-    if (error.code === 'PARSE_ERROR') return new AppError('bad_request', { message: 'The request body is not valid JSON.' });
+    // tRPC reports unparsable JSON as a BAD_REQUEST caused by the SyntaxError.
+    if (error.code === 'PARSE_ERROR' || (error.code === 'BAD_REQUEST' && error.cause instanceof SyntaxError)) {
+      return new AppError('bad_request', { message: 'The request body is not valid JSON.' });
+    }
     if (code && code !== 'internal') {
-      const message = error.code === 'NOT_FOUND' ? 'Not found.' : code === 'validation' ? undefined : error.message;
-      return new AppError(code, { message: message ?? TABLE[code].message });
+      // The library's own wording is kept only where it says more than the table (not "PAYLOAD_TOO_LARGE").
+      const generic =
+        error.message === error.code || code === 'not_found' || code === 'validation' || code === 'unsupported_media_type';
+      return new AppError(code, generic ? {} : { message: error.message });
     }
   }
   return new AppError('internal', { cause: error });

@@ -12,7 +12,9 @@ import type { JsonObject } from '@ai-threads/contracts';
 import type { Config } from './config.js';
 import { stateProblem } from './state/limits.js';
 import { createIdempotencyService } from './idempotency/idempotency.service.js';
+import { AnswerRuns } from './messages/answer-runs.js';
 import { createMessagesService } from './messages/messages.service.js';
+import { createStreamsService } from './messages/streams.service.js';
 import { createThreadsService } from './threads/threads.service.js';
 import type { Logger } from './logger.js';
 import type { RateLimiter } from './rate-limit/limiter.js';
@@ -52,20 +54,26 @@ export function createServices(deps: AppDeps) {
   const leaseMs = config.AI_ANSWER_TIMEOUT_MS + 15_000;
   const ai = deps.ai ?? createAiProvider(config, logger);
   const idempotency = createIdempotencyService({ db, leaseMs });
+  const shutdown = new AbortController();
+  const messages = createMessagesService({
+    db,
+    ai,
+    idempotency,
+    logger,
+    stateLimits,
+    contextTokens: config.AI_CONTEXT_TOKENS,
+    answerTimeoutMs: config.AI_ANSWER_TIMEOUT_MS,
+    leaseMs,
+    shutdownSignal: shutdown.signal,
+  });
   return {
+    /** Aborts the answers still running (after the grace period of a shutdown). */
+    shutdown,
     ai,
     idempotency,
     threads: createThreadsService({ db, stateLimits }),
-    messages: createMessagesService({
-      db,
-      ai,
-      idempotency,
-      logger,
-      stateLimits,
-      contextTokens: config.AI_CONTEXT_TOKENS,
-      answerTimeoutMs: config.AI_ANSWER_TIMEOUT_MS,
-      leaseMs,
-    }),
+    messages,
+    streams: createStreamsService({ db, messages, runs: new AnswerRuns(), leaseMs }),
     config,
     logger,
     database,

@@ -30,6 +30,7 @@ export const createMessage = defineOperation({
   auth: 'required',
   permission: 'ai_thread_messages.create',
   rateLimit: 'messages',
+  idempotent: true,
   successStatus: 201,
   input: MessageInput,
   output: MessagePair,

@@ -19,6 +19,7 @@ export const createThread = defineOperation({
   auth: 'required',
   permission: 'ai_threads.create',
   rateLimit: 'requests',
+  idempotent: true,
   successStatus: 201,
   input: z.object({
     title: Title.optional(),

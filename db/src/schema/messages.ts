@@ -21,6 +21,8 @@ export const messages = pgTable(
     /** Tokens of the content, counted once at insert so history windows never re-tokenize. */
     tokenCount: integer('token_count').notNull(),
     error: text('error'),
+    /** Set by a cancel on any instance; the instance answering polls it. */
+    cancelRequestedAt: timestamp('cancel_requested_at', { withTimezone: true, mode: 'date' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [index('messages_thread_id_id_idx').on(t.threadId, t.id)],

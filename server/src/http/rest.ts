@@ -4,8 +4,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
 import { AppError } from '../errors.js';
+import { sendError } from './send-error.js';
 import type { AppRouter } from '../router.js';
 import { createContextFactory } from '../trpc/context.js';
+import { createStreamRoute, STREAM_ROUTE } from './sse.js';
 import { responseMetaFor } from '../trpc/response-meta.js';
 import type { Services } from '../services.js';
 
@@ -45,12 +47,6 @@ function withLaravelErrors(
   };
 }
 
-export function sendError(res: ServerResponse, error: AppError) {
-  res.statusCode = error.status;
-  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.end(JSON.stringify(error.fields ? { message: error.message, errors: error.fields } : { message: error.message }));
-}
 
 /** Body-parser failures, in the error table's words. */
 export const jsonBodyErrors: ErrorRequestHandler = (err, _req, res, next) => {
@@ -79,6 +75,8 @@ export function createRestRouter(services: Services, appRouter: AppRouter) {
   router.use(express.json({ limit: services.config.MAX_BODY_BYTES, strict: true, type: 'application/json' }));
   router.use(jsonBodyErrors);
   router.use(emptyBodyIsObject);
+  // Registered before trpc-to-openapi, which never passes a request on.
+  router.post(STREAM_ROUTE, createStreamRoute(services, appRouter));
   const handler = createOpenApiNodeHttpHandler({
     router: appRouter,
     createContext: createContextFactory(services, 'rest') as never,

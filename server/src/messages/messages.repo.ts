@@ -178,3 +178,62 @@ export async function findMessage(db: Database, threadId: number, id: number): P
     .limit(1);
   return row;
 }
+
+/** Stores what a cancelled answer produced (`cancelled`), leaves the thread's state, frees the lease. */
+export async function cancelAnswer(
+  db: Database,
+  input: { threadId: number; userMessageId: number; reply: Omit<typeof messages.$inferInsert, 'threadId' | 'role' | 'status'> },
+) {
+  return db.transaction(async (tx) => {
+    const [reply] = await tx
+      .insert(messages)
+      .values({ ...input.reply, threadId: input.threadId, role: 'assistant', status: 'cancelled' })
+      .returning();
+    const [user] = await tx
+      .update(messages)
+      .set({ status: 'cancelled', error: 'Cancelled by the client.' })
+      .where(eq(messages.id, input.userMessageId))
+      .returning();
+    await tx
+      .update(threads)
+      .set({
+        messageCount: sql`${threads.messageCount} + 1`,
+        lastMessageAt: reply!.createdAt,
+        updatedAt: sql`now()`,
+        busyUntil: null,
+        busyMessageId: null,
+      })
+      .where(and(eq(threads.id, input.threadId), eq(threads.busyMessageId, input.userMessageId)));
+    return { user: user!, reply: reply! };
+  });
+}
+
+/** Flags a pending message for cancellation, for the instance that is answering it. */
+export async function requestCancel(db: Database, threadId: number, messageId: number): Promise<boolean> {
+  const rows = await db
+    .update(messages)
+    .set({ cancelRequestedAt: sql`now()` })
+    .where(and(eq(messages.threadId, threadId), eq(messages.id, messageId), eq(messages.status, 'pending')))
+    .returning({ id: messages.id });
+  return rows.length > 0;
+}
+
+export async function cancelRequested(db: Database, messageId: number): Promise<boolean> {
+  const [row] = await db
+    .select({ at: messages.cancelRequestedAt })
+    .from(messages)
+    .where(eq(messages.id, messageId))
+    .limit(1);
+  return Boolean(row?.at);
+}
+
+/** The assistant message that answered `userMessageId` (the next one in the thread), if any. */
+export async function findReply(db: Database, threadId: number, userMessageId: number): Promise<MessageRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.threadId, threadId), gt(messages.id, userMessageId)))
+    .orderBy(asc(messages.id))
+    .limit(1);
+  return row?.role === 'assistant' ? row : undefined;
+}

@@ -48,6 +48,8 @@ export interface MessagesServiceDeps {
   answerTimeoutMs: number;
   /** The thread's answering lease: longer than the deadline, so a live answer never loses it. */
   leaseMs: number;
+  /** Aborted when the process must stop: answers still running then fail with a clear reason. */
+  shutdownSignal?: AbortSignal;
 }
 
 export interface CreateMessageInput {
@@ -62,13 +64,17 @@ export interface AnswerHooks {
   onCreated?: (message: Message) => void;
   /** Streams the reply's text as it arrives. */
   onDelta?: (delta: string) => void;
-  signal?: AbortSignal;
+  /** An explicit cancel: the answer stops and what it produced is kept, `cancelled`. */
+  cancelSignal?: AbortSignal;
 }
 
 export interface CreateMessageResult {
   body: MessagePair;
   replayed: boolean;
 }
+
+/** How often a running answer checks for a cancel made on another instance. */
+const CANCEL_POLL_MS = 1000;
 
 /** History rows read per query; the window grows page by page until the budget is spent. */
 const HISTORY_PAGE = 100;
@@ -79,7 +85,18 @@ const busy = () =>
     headers: { 'Retry-After': '1' },
   });
 
-function failureOf(error: unknown, deadlinePassed: boolean): { app: AppError; reason: string; status: 'failed' | 'cancelled' } {
+function failureOf(
+  error: unknown,
+  deadlinePassed: boolean,
+  shuttingDown: boolean,
+): { app: AppError; reason: string; status: 'failed' | 'cancelled' } {
+  if (shuttingDown) {
+    return {
+      app: new AppError('unavailable', { message: 'The server is shutting down; retry the message.', headers: { 'Retry-After': '1' } }),
+      reason: 'The server shut down before the answer was complete.',
+      status: 'failed',
+    };
+  }
   if (error instanceof AiProviderError) {
     if (error.kind === 'timeout' || (error.kind === 'cancelled' && deadlinePassed)) {
       return { app: new AppError('upstream_timeout'), reason: `The AI provider timed out: ${error.message}`, status: 'failed' };
@@ -99,6 +116,8 @@ function failureOf(error: unknown, deadlinePassed: boolean): { app: AppError; re
 
 export function createMessagesService(deps: MessagesServiceDeps) {
   const { db, ai } = deps;
+  /** Answers running on this instance, by user message id. */
+  const answering = new Map<number, { cancel: AbortController; settled: Promise<void> }>();
 
   /** The newest answered history that fits the budget, oldest first, and whether some was left out. */
   async function historyWindow(threadId: number, newMessage: repo.MessageRow, instructions: string | null, state: JsonObject | null) {
@@ -158,8 +177,22 @@ export function createMessagesService(deps: MessagesServiceDeps) {
       hooks.onCreated?.(toMessageResource(userMessage));
 
       const state = input.state ?? thread.state ?? null;
+      const inProgress = { cancel: new AbortController(), settled: Promise.resolve() };
+      let settle = () => {};
+      inProgress.settled = new Promise<void>((resolve) => (settle = resolve));
+      answering.set(userMessage.id, inProgress);
       const deadline = AbortSignal.timeout(deps.answerTimeoutMs);
-      const signal = hooks.signal ? AbortSignal.any([hooks.signal, deadline]) : deadline;
+      const signals = [deadline, inProgress.cancel.signal, ...(hooks.cancelSignal ? [hooks.cancelSignal] : [])];
+      if (deps.shutdownSignal) signals.push(deps.shutdownSignal);
+      // A cancel made on another instance reaches this one through the database.
+      const poll = setInterval(() => {
+        repo.cancelRequested(db, userMessage.id).then(
+          (requested) => requested && inProgress.cancel.abort(),
+          () => {},
+        );
+      }, CANCEL_POLL_MS);
+      poll.unref();
+      let partial = '';
       const started = performance.now();
       try {
         const history = await historyWindow(thread.id, userMessage, thread.instructions, state);
@@ -167,8 +200,15 @@ export function createMessagesService(deps: MessagesServiceDeps) {
           instructions: thread.instructions,
           history: [...history.turns, { role: 'user', content: userMessage.content }],
           state,
-          signal,
-          ...(hooks.onDelta ? { onDelta: hooks.onDelta } : {}),
+          signal: AbortSignal.any(signals),
+          ...(hooks.onDelta
+            ? {
+                onDelta: (delta: string) => {
+                  partial += delta;
+                  hooks.onDelta?.(delta);
+                },
+              }
+            : {}),
         });
         const latencyMs = Math.round(performance.now() - started);
         const { user, reply } = await repo.finishAnswer(db, {
@@ -190,7 +230,24 @@ export function createMessagesService(deps: MessagesServiceDeps) {
         if (claimed) await deps.idempotency.complete(claimed, 201, body);
         return { body, replayed: false };
       } catch (error) {
-        const failure = failureOf(error, deadline.aborted);
+        const cancelled = inProgress.cancel.signal.aborted || Boolean(hooks.cancelSignal?.aborted);
+        if (cancelled && !deadline.aborted && error instanceof AiProviderError && error.kind === 'cancelled') {
+          const { user, reply } = await repo.cancelAnswer(db, {
+            threadId: thread.id,
+            userMessageId: userMessage.id,
+            reply: {
+              content: partial,
+              updatedState: state,
+              model: ai.model,
+              latencyMs: Math.round(performance.now() - started),
+              tokenCount: countTokens(partial),
+            },
+          });
+          const body: MessagePair = { createdMessage: toMessageResource(user), responseMessage: toMessageResource(reply) };
+          if (claimed) await deps.idempotency.complete(claimed, 201, body);
+          return { body, replayed: false };
+        }
+        const failure = failureOf(error, deadline.aborted, Boolean(deps.shutdownSignal?.aborted));
         if (!(error instanceof AiProviderError)) deps.logger.error({ err: error, threadId: thread.id }, 'answer failed');
         await repo.failAnswer(db, {
           threadId: thread.id,
@@ -200,7 +257,45 @@ export function createMessagesService(deps: MessagesServiceDeps) {
         });
         if (claimed) await deps.idempotency.fail(claimed).catch(() => {});
         throw failure.app;
+      } finally {
+        clearInterval(poll);
+        answering.delete(userMessage.id);
+        settle();
       }
+    },
+
+    /**
+     * Cancels the answer to a pending user message, on this instance or (through the database) on
+     * the one answering it, and waits until the outcome is stored.
+     */
+    async cancel(principal: Principal, input: { threadId: number; messageId: number }) {
+      if (!(await threadsRepo.findThread(db, principal.user.id, input.threadId))) throw threadNotFound();
+      const message = await repo.findMessage(db, input.threadId, input.messageId);
+      if (!message) throw new AppError('not_found', { message: 'Message not found.' });
+      const notAnswering = () =>
+        new AppError('conflict', { message: `The message is not being answered (its status is ${message.status}).` });
+      if (message.role !== 'user' || message.status !== 'pending') throw notAnswering();
+      const local = answering.get(message.id);
+      if (local) {
+        local.cancel.abort();
+        await local.settled;
+      } else {
+        if (!(await repo.requestCancel(db, input.threadId, message.id))) throw notAnswering();
+        const until = Date.now() + deps.leaseMs;
+        while (Date.now() < until) {
+          const current = await repo.findMessage(db, input.threadId, message.id);
+          if (current?.status !== 'pending') break;
+          await new Promise((resolve) => setTimeout(resolve, CANCEL_POLL_MS / 4));
+        }
+      }
+      const user = await repo.findMessage(db, input.threadId, message.id);
+      const reply = await repo.findReply(db, input.threadId, message.id);
+      return { createdMessage: toMessageResource(user!), responseMessage: reply ? toMessageResource(reply) : null };
+    },
+
+    /** Answers in progress on this instance, to wait for at shutdown. */
+    inProgress(): Promise<void>[] {
+      return [...answering.values()].map((entry) => entry.settled);
     },
 
     async list(principal: Principal, input: PageRequest & { threadId: number }) {

@@ -1,10 +1,11 @@
 // The OpenAPI 3.1 document, generated from the router (and so from the contracts), then completed
 // where trpc-to-openapi cannot: public path-parameter names, success statuses, the error bodies.
 import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
-import { ErrorBody, ValidationErrorBody } from '@ai-threads/contracts';
-import { z } from 'zod';
+import { ErrorBody, StreamEvent, ValidationErrorBody, type Operation } from '@ai-threads/contracts';
+import type { z } from 'zod';
+import { createSchema } from 'zod-openapi';
 import { appRouter } from '../router.js';
-import { operationByName } from '../trpc/response-meta.js';
+import { allOperations, operationByName } from '../trpc/response-meta.js';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The body is not valid JSON.',
@@ -39,6 +40,70 @@ function errorResponse(status: number): Json {
   };
 }
 
+/**
+ * A schema as a component (through zod-openapi, which knows the contracts' overrides), with the
+ * components it refers to added to `schemas`.
+ */
+function componentSchema(schema: z.ZodType, schemas: Record<string, unknown>, io: 'input' | 'output' = 'output'): Json {
+  const result = createSchema(schema, { io, openapiVersion: '3.1.0' });
+  for (const [id, definition] of Object.entries(result.components)) schemas[id] ??= definition;
+  return result.schema as Json;
+}
+
+const IDEMPOTENCY_KEY: Json = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: 'Makes a retry safe: the same key and body within 24 hours replays the first answer.',
+  schema: { type: 'string', minLength: 1, maxLength: 255 },
+};
+
+/**
+ * A streamed operation (not served by trpc-to-openapi): its path parameters, JSON body, the
+ * Last-Event-ID header, and a `text/event-stream` answer whose events are the contract's output.
+ */
+function streamOperation(op: Operation, schemas: Record<string, unknown>): Json {
+  const input = componentSchema(op.input, schemas, 'input') as Json & { properties?: Record<string, Json>; required?: string[] };
+  const hidden = new Set([...Object.keys(op.pathParams), 'lastEventId']);
+  const properties = Object.fromEntries(Object.entries(input.properties ?? {}).filter(([name]) => !hidden.has(name)));
+  const required = (input.required ?? []).filter((name) => !hidden.has(name));
+  const body = { type: 'object', properties, required };
+  return {
+    operationId: op.name,
+    summary: op.summary,
+    description: op.description,
+    tags: op.tags,
+    security: [{ bearerAuth: [] }],
+    'x-permission': op.permission,
+    parameters: [
+      ...Object.values(op.pathParams).map((name) => ({
+        name,
+        in: 'path',
+        required: true,
+        schema: { type: 'integer', minimum: 1 },
+      })),
+      ...(op.idempotent ? [IDEMPOTENCY_KEY] : []),
+      {
+        name: 'Last-Event-ID',
+        in: 'header',
+        required: false,
+        description: 'Resume a stream: the id of the last event received.',
+        schema: { type: 'string' },
+      },
+    ],
+    requestBody: { required: true, content: { 'application/json': { schema: body } } },
+    responses: {
+      [String(op.successStatus)]: {
+        description:
+          'Server-sent events. Each event has an `id`, an `event` name and JSON `data`, as in the StreamEvent schema ' +
+          '(`event` is the SSE event name, `data` its data line).',
+        content: { 'text/event-stream': { schema: { $ref: '#/components/schemas/StreamEvent' } } },
+      },
+      ...Object.fromEntries(op.errors.map((status) => [String(status), errorResponse(status)])),
+    },
+  };
+}
+
 export function openApiDocument(): OpenAPIObject {
   const doc = generateOpenApiDocument(appRouter, {
     title: 'ai-threads API',
@@ -52,10 +117,13 @@ export function openApiDocument(): OpenAPIObject {
     },
   });
 
+  doc.info.license = { name: 'MIT', identifier: 'MIT' };
   const schemas = ((doc.components ??= {}).schemas ??= {});
-  schemas['ErrorBody'] = z.toJSONSchema(ErrorBody, { target: 'draft-2020-12' }) as Json;
-  schemas['ValidationErrorBody'] = z.toJSONSchema(ValidationErrorBody, { target: 'draft-2020-12' }) as Json;
-  for (const schema of Object.values(schemas) as Json[]) delete schema['$schema'];
+  // The library's own error bodies ({message, code, issues}) are never sent: the REST face
+  // rewrites them, so they are replaced by ours.
+  for (const name of Object.keys(schemas)) if (name.startsWith('error.')) delete schemas[name];
+  componentSchema(ErrorBody, schemas);
+  componentSchema(ValidationErrorBody, schemas);
 
   const paths: Record<string, Json> = {};
   for (const [routePath, item] of Object.entries(doc.paths ?? {})) {
@@ -77,9 +145,16 @@ export function openApiDocument(): OpenAPIObject {
       for (const status of op.errors) responses[String(status)] = errorResponse(status);
       operation.responses = responses;
       if (op.permission) operation['x-permission'] = op.permission;
+      if (op.idempotent) operation.parameters = [...(operation.parameters ?? []), IDEMPOTENCY_KEY];
+      // Credentials are optional here (sign-out ends the calling session, if any): `{}` says so.
+      if (op.auth === 'none') operation['security'] = [{}, { bearerAuth: [] }];
       (item as Json)[method] = operation;
     }
     paths[publicPath] = item as Json;
+  }
+  componentSchema(StreamEvent, schemas);
+  for (const op of allOperations()) {
+    if (op.transport === 'sse') (paths[op.path] ??= {})[op.method.toLowerCase()] = streamOperation(op, schemas);
   }
   doc.paths = paths as OpenAPIObject['paths'];
   return doc;

@@ -12,6 +12,8 @@ export const t = initTRPC
   .context<Context>()
   .meta<Meta>()
   .create({
+    // Keeps idle tRPC subscriptions (streamed answers) open through proxies.
+    sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
     errorFormatter({ shape, error, ctx }) {
       const app = appErrorOf(error);
       if (app.code === 'internal' && ctx) {

@@ -13,7 +13,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Turns app errors and input validation failures into the tRPC errors of the error table. */
 const errorBoundary = t.middleware(async ({ ctx, meta, next, getRawInput }) => {
-  const result = await next();
+  // No input is an empty object, as on the REST face: typed clients send none for `me.get.query()`.
+  const result = await next({ getRawInput: async () => (await getRawInput()) ?? {} });
   if (result.ok) return result;
   const error = result.error;
   let app: AppError | undefined;
@@ -90,6 +91,8 @@ export function metaFor(op: Operation): Meta {
       ...(op.description ? { description: op.description } : {}),
       tags: op.tags,
       protect: op.auth === 'required',
+      // trpc-to-openapi cannot serve subscriptions: the SSE route and document are our own.
+      ...(op.transport === 'sse' ? { enabled: false } : {}),
       errorResponses: [...op.errors],
     },
   };
@@ -98,6 +101,11 @@ export function metaFor(op: Operation): Meta {
 /** The procedure for a contract: its meta, the guards, its input and output schemas. */
 export function fromContract<I extends z.ZodType, O extends z.ZodType>(op: Operation<I, O>) {
   return base.meta(metaFor(op)).input(op.input).output(op.output);
+}
+
+/** A streamed operation: a subscription whose events are the contract's output, one by one. */
+export function streamFromContract<I extends z.ZodType, O extends z.ZodType>(op: Operation<I, O>) {
+  return base.meta(metaFor(op)).input(op.input);
 }
 
 /** The authenticated caller; the guards have already refused anonymous calls to such routes. */

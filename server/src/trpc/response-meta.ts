@@ -13,6 +13,10 @@ function collect(node: unknown) {
 }
 collect(contracts);
 
+export function allOperations(): Operation[] {
+  return [...byName.values()];
+}
+
 export function operationByName(name: string): Operation | undefined {
   return byName.get(name);
 }

@@ -28,13 +28,13 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 function fragment(issue: Issue, input: unknown): string {
+  // A missing field is "required" even where the contract words its other failures itself.
+  const missing = issue.code === 'invalid_type' && valueAt(input, issue.path) == null;
+  if (missing) return 'is required';
   if (/^(must|may|is|has|does) /.test(issue.message)) return issue.message;
   switch (issue.code) {
-    case 'invalid_type': {
-      const actual = valueAt(input, issue.path);
-      if (actual === undefined || actual === null) return 'is required';
+    case 'invalid_type':
       return `must be ${TYPE_NAMES[issue.expected] ?? `a valid ${issue.expected}`}`;
-    }
     case 'too_small': {
       const min = Number(issue.minimum);
       if (issue.origin === 'string') return min <= 1 ? 'is required' : `must be at least ${min} characters`;

@@ -1,0 +1,61 @@
+// The REST face of the streamed answer: POST .../messages/stream as server-sent events. It calls
+// the same tRPC procedure (through a caller), so guards, validation and the answer are shared;
+// refusals before the stream starts are ordinary JSON errors in the seed's style.
+import type { Request, RequestHandler, Response } from 'express';
+import type { StreamEvent } from '@ai-threads/contracts';
+import { appErrorOf } from '../errors.js';
+import type { AppRouter } from '../router.js';
+import type { Services } from '../services.js';
+import { createContextFactory } from '../trpc/context.js';
+import { sendError } from './send-error.js';
+
+export const STREAM_ROUTE = '/ai/threads/:threadId/messages/stream';
+
+function frame(id: string, event: StreamEvent): string {
+  return `id: ${id}\nevent: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
+}
+
+export function createStreamRoute(services: Services, appRouter: AppRouter): RequestHandler {
+  const makeContext = createContextFactory(services, 'rest');
+  return async (req: Request, res: Response) => {
+    const disconnected = new AbortController();
+    res.on('close', () => disconnected.abort());
+    const caller = appRouter.createCaller(makeContext({ req, res }), { signal: disconnected.signal });
+    const lastEventId = req.headers['last-event-id'];
+    const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {};
+    let events: AsyncIterable<unknown>;
+    try {
+      events = await caller.messages.stream({
+        ...body,
+        threadId: req.params['threadId'],
+        ...(typeof lastEventId === 'string' && lastEventId !== '' ? { lastEventId } : {}),
+      });
+    } catch (error) {
+      sendError(res, appErrorOf(error));
+      return;
+    }
+
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.write(': stream open\n\n');
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), services.config.SSE_HEARTBEAT_MS);
+    try {
+      for await (const envelope of events) {
+        // The procedure yields tRPC `tracked(id, event)` envelopes: [id, event, marker].
+        const [id, event] = envelope as [string, StreamEvent];
+        if (disconnected.signal.aborted) break;
+        res.write(frame(id, event));
+      }
+    } catch (error) {
+      const app = appErrorOf(error);
+      if (!disconnected.signal.aborted) res.write(frame('error', { event: 'error', data: { message: app.message, status: app.status } }));
+    } finally {
+      clearInterval(heartbeat);
+      res.end();
+    }
+  };
+}

@@ -1,0 +1,95 @@
+// Answers in progress on this instance, as replayable event logs. An answer runs detached from the
+// request that started it: a client that disconnects stops listening, not the answer; a client that
+// reconnects (Last-Event-ID) reads what it missed from the log, then the rest as it comes.
+import type { StreamEvent } from '@ai-threads/contracts';
+
+export interface LoggedEvent {
+  /** `<user message id>:<sequence>`, unique per answer. */
+  id: string;
+  event: StreamEvent;
+}
+
+export class AnswerRun {
+  readonly events: LoggedEvent[] = [];
+  messageId: number | null = null;
+  done = false;
+  finishedAt = 0;
+  /** Settles when the answer is stored (or has failed). */
+  readonly settled: Promise<void>;
+  private settle!: () => void;
+  private wake: Array<() => void> = [];
+
+  constructor() {
+    this.settled = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  push(event: StreamEvent) {
+    const seq = this.events.length;
+    this.events.push({ id: `${this.messageId ?? 0}:${seq}`, event });
+    this.notify();
+  }
+
+  finish() {
+    if (this.done) return;
+    this.done = true;
+    this.finishedAt = Date.now();
+    this.settle();
+    this.notify();
+  }
+
+  private notify() {
+    const waiting = this.wake;
+    this.wake = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  /** The events from index `from` on, as they come, until the answer ends or `signal` aborts. */
+  async *read(from: number, signal?: AbortSignal): AsyncGenerator<LoggedEvent> {
+    let next = from;
+    const onAbort = () => this.notify();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      for (;;) {
+        while (next < this.events.length) {
+          if (signal?.aborted) return;
+          yield this.events[next]!;
+          next += 1;
+        }
+        if (this.done || signal?.aborted) return;
+        await new Promise<void>((resolve) => this.wake.push(resolve));
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+/** The runs of this instance, by user message id; finished ones are kept a while for reconnects. */
+export class AnswerRuns {
+  private readonly runs = new Map<number, AnswerRun>();
+
+  constructor(private readonly retentionMs = 5 * 60_000, private readonly maxFinished = 1000) {}
+
+  register(messageId: number, run: AnswerRun) {
+    run.messageId = messageId;
+    this.runs.set(messageId, run);
+    this.evict();
+  }
+
+  get(messageId: number): AnswerRun | undefined {
+    return this.runs.get(messageId);
+  }
+
+  /** Runs still answering (for graceful shutdown). */
+  active(): AnswerRun[] {
+    return [...this.runs.values()].filter((run) => !run.done);
+  }
+
+  private evict() {
+    const now = Date.now();
+    const finished = [...this.runs.entries()].filter(([, run]) => run.done);
+    finished.forEach(([id, run], index) => {
+      if (now - run.finishedAt > this.retentionMs || finished.length - index > this.maxFinished) this.runs.delete(id);
+    });
+  }
+}

@@ -1,0 +1,125 @@
+// Streaming an answer: the same create as the seed endpoint, its events logged in an AnswerRun so
+// that any number of readers (the first client, a reconnecting one) can follow it. Refusals
+// (404, 409, 422) happen before `open` resolves, so each face can answer them as plain errors.
+import type { Database } from '@ai-threads/db';
+import type { Principal } from '../auth/auth.service.js';
+import { AppError, appErrorOf } from '../errors.js';
+import { threadNotFound } from '../threads/threads.service.js';
+import * as threadsRepo from '../threads/threads.repo.js';
+import { AnswerRun, type AnswerRuns, type LoggedEvent } from './answer-runs.js';
+import * as repo from './messages.repo.js';
+import { toMessageResource, type CreateMessageInput, type MessagesService } from './messages.service.js';
+
+const EVENT_ID = /^(\d{1,16}):(\d{1,9}|done)$/;
+/** How often a reader polls the database for an answer running on another instance. */
+const REMOTE_POLL_MS = 500;
+
+export interface StreamsServiceDeps {
+  db: Database;
+  messages: MessagesService;
+  runs: AnswerRuns;
+  leaseMs: number;
+}
+
+async function* once(events: LoggedEvent[]): AsyncGenerator<LoggedEvent> {
+  yield* events;
+}
+
+export function createStreamsService(deps: StreamsServiceDeps) {
+  const { db, messages, runs } = deps;
+
+  /** The final event of an answer that is no longer running here, read from the database. */
+  async function* fromDatabase(threadId: number, messageId: number, signal?: AbortSignal): AsyncGenerator<LoggedEvent> {
+    const until = Date.now() + deps.leaseMs;
+    for (;;) {
+      const user = await repo.findMessage(db, threadId, messageId);
+      if (!user) return;
+      if (user.status !== 'pending') {
+        const reply = await repo.findReply(db, threadId, messageId);
+        const id = `${messageId}:done`;
+        if (reply) {
+          yield {
+            id,
+            event: {
+              event: 'response.completed',
+              data: { createdMessage: toMessageResource(user), responseMessage: toMessageResource(reply) },
+            },
+          };
+        } else {
+          yield { id, event: { event: 'error', data: { message: user.error ?? 'The answer failed.', status: 502 } } };
+        }
+        return;
+      }
+      if (signal?.aborted || Date.now() > until) return;
+      await new Promise((resolve) => setTimeout(resolve, REMOTE_POLL_MS));
+    }
+  }
+
+  async function resume(principal: Principal, threadId: number, lastEventId: string, signal?: AbortSignal) {
+    const match = EVENT_ID.exec(lastEventId);
+    if (!match) throw AppError.field('last_event_id', 'The Last-Event-ID must be an event id this stream sent.');
+    const messageId = Number(match[1]);
+    if (!(await threadsRepo.findThread(db, principal.user.id, threadId))) throw threadNotFound();
+    const message = await repo.findMessage(db, threadId, messageId);
+    if (!message || message.role !== 'user') throw new AppError('not_found', { message: 'No stream has this event id.' });
+    if (match[2] === 'done') return once([]);
+    const run = runs.get(messageId);
+    if (run) return run.read(Number(match[2]) + 1, signal);
+    return fromDatabase(threadId, messageId, signal);
+  }
+
+  return {
+    /**
+     * Starts an answer (or, with `lastEventId`, resumes following one) and resolves with its events
+     * once it is accepted; rejects with the refusal otherwise.
+     */
+    async open(
+      principal: Principal,
+      input: CreateMessageInput & { lastEventId?: string | undefined },
+      options: { idempotencyKey?: string | undefined; signal?: AbortSignal } = {},
+    ): Promise<AsyncIterable<LoggedEvent>> {
+      if (input.lastEventId) return resume(principal, input.threadId, input.lastEventId, options.signal);
+
+      const run = new AnswerRun();
+      let accepted!: () => void;
+      const started = new Promise<void>((resolve) => (accepted = resolve));
+      const work = messages
+        .create(
+          principal,
+          { threadId: input.threadId, content: input.content, state: input.state },
+          {
+            idempotencyKey: options.idempotencyKey,
+            onCreated: (message) => {
+              runs.register(message.id, run);
+              run.push({ event: 'message.created', data: message });
+              accepted();
+            },
+            onDelta: (delta) => run.push({ event: 'response.delta', data: { delta } }),
+          },
+        )
+        .then(
+          (result) => {
+            if (result.replayed) {
+              run.messageId = result.body.createdMessage.id;
+              run.push({ event: 'message.created', data: result.body.createdMessage });
+            }
+            run.push({ event: 'response.completed', data: result.body });
+            run.finish();
+          },
+          (error: unknown) => {
+            if (run.events.length === 0) {
+              run.finish();
+              throw error;
+            }
+            const app = appErrorOf(error);
+            run.push({ event: 'error', data: { message: app.message, status: app.status } });
+            run.finish();
+          },
+        );
+      await Promise.race([started, work]);
+      return run.read(0, options.signal);
+    },
+  };
+}
+
+export type StreamsService = ReturnType<typeof createStreamsService>;
