@@ -21,12 +21,15 @@ export type ValidationErrorBody = z.infer<typeof ValidationErrorBody>;
 
 export const Timestamp = z.string().meta({ description: 'ISO-8601 UTC timestamp', example: '2026-01-31T12:00:00.000Z' });
 
-/** A positive integer id, also accepted as a decimal string (path and query parameters). */
+/**
+ * A positive integer id, also accepted as a decimal string (path and query parameters). One error
+ * a value: the range checks stop the chain, so a huge id is "too large", not also "not an integer".
+ */
 export const IdParam = z.coerce
   .number<number>({ error: 'must be an integer' })
-  .int({ error: 'must be an integer' })
-  .positive({ error: 'must be at least 1' })
-  .max(Number.MAX_SAFE_INTEGER, { error: 'is too large' });
+  .positive({ error: 'must be at least 1', abort: true })
+  .max(Number.MAX_SAFE_INTEGER, { error: 'is too large', abort: true })
+  .int({ error: 'must be an integer' });
 
 /** The pagination fields, to spread into a list operation's input. */
 export const PageFields = {

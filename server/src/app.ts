@@ -26,10 +26,22 @@ function requestContext(services: Services): RequestHandler {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const operation = String(res.locals['operation'] ?? routeLabel(req.path));
+      services.metrics.request({ operation, method: req.method, status: res.statusCode }, ms / 1000);
       log.info({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     next();
   };
+}
+
+const KNOWN_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/api/v1/openapi.json', '/docs']);
+
+/** A bounded label for requests no operation claimed (unknown routes, body errors). */
+function routeLabel(path: string): string {
+  if (KNOWN_PATHS.has(path)) return path;
+  if (path.startsWith('/trpc/')) return 'trpc';
+  if (path.startsWith('/api/v1/')) return 'api';
+  return 'other';
 }
 
 export function createApp(services: Services) {
@@ -49,6 +61,15 @@ export function createApp(services: Services) {
     } catch {
       res.status(503).setHeader('Retry-After', '5').json({ status: 'unavailable', message: 'The database does not answer.' });
     }
+  });
+
+  app.get('/metrics', async (req, res) => {
+    const token = services.config.METRICS_TOKEN;
+    if (token && req.headers.authorization !== `Bearer ${token}`) {
+      sendError(res, new AppError('unauthenticated'));
+      return;
+    }
+    res.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
   });
 
   app.use(

@@ -4,6 +4,7 @@ import { createDatabase } from '@ai-threads/db';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMemoryRateLimiter, type RateLimiter } from './rate-limit/limiter.js';
+import { createRedisRateLimiter } from './rate-limit/redis.js';
 import { createServices, type Services } from './services.js';
 
 export interface BootOptions {
@@ -23,7 +24,8 @@ export async function bootServices(config: Config, options: BootOptions = {}): P
     config,
     database,
     logger,
-    limiter: options.limiter ?? createMemoryRateLimiter(),
+    limiter:
+      options.limiter ?? (config.REDIS_URL ? createRedisRateLimiter(config.REDIS_URL, logger) : createMemoryRateLimiter()),
     ...(options.now ? { now: options.now } : {}),
   });
 }

@@ -27,6 +27,10 @@ export const ConfigSchema = z.object({
   AI_CONTEXT_TOKENS: int(8000, 100, 1_000_000),
   /** The whole answer (every model call and tool round) must end within this; the thread's lease is a little longer. */
   AI_ANSWER_TIMEOUT_MS: int(120_000, 200, 3_600_000),
+  /** Added to the answer deadline to make the thread's lease: a crashed answer frees the thread after both. */
+  THREAD_LEASE_GRACE_MS: int(15_000, 0, 600_000),
+  /** On SIGTERM, how long answers in flight may take to finish before they are stopped (and marked failed). */
+  SHUTDOWN_GRACE_MS: int(25_000, 0, 600_000),
   /** Comment lines sent on idle event streams so proxies keep them open. */
   SSE_HEARTBEAT_MS: int(15_000, 10, 600_000),
   REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional()),
@@ -42,6 +46,8 @@ export const ConfigSchema = z.object({
     .enum(['true', 'false', '1', '0', ''])
     .default('false')
     .transform((v) => v === 'true' || v === '1'),
+  /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: optionalString,
   /** Extra origins allowed to make cookie-authenticated mutations (comma-separated). */
   ALLOWED_ORIGINS: z
     .string()

@@ -77,6 +77,41 @@ export function toTRPCError(error: AppError): TRPCError {
   return new TRPCError({ code: TABLE[error.code].trpc, message: error.message, cause: error });
 }
 
+// Connection-level failures of the database (postgres.js and node codes, SQLSTATE classes 08 and
+// 57P): the service is unavailable for a moment, not broken.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
+
+/** Whether an error (or any of its causes) says the database cannot be reached. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth += 1) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+    if (e instanceof AggregateError && e.errors.some((inner) => isDatabaseUnavailable(inner))) return true;
+  }
+  return false;
+}
+
+export const databaseUnavailable = (cause?: unknown) =>
+  new AppError('unavailable', {
+    message: 'The database is unavailable; retry shortly.',
+    headers: { 'Retry-After': '5' },
+    cause,
+  });
+
 /**
  * The AppError behind any error that reached a face: ours as thrown, or one made from a tRPC or
  * library error. Unknown failures become a 500 that reveals nothing.
@@ -97,6 +132,7 @@ export function appErrorOf(error: unknown): AppError {
       return new AppError(code, generic ? {} : { message: error.message });
     }
   }
+  if (isDatabaseUnavailable(error)) return databaseUnavailable(error);
   return new AppError('internal', { cause: error });
 }
 

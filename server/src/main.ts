@@ -3,6 +3,10 @@
 import { createApp } from './app.js';
 import { bootServices } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config.js';
+import { sweepInterrupted } from './messages/messages.repo.js';
+
+/** How often answers that died with a server (lease run out) are marked failed. */
+const SWEEP_INTERVAL_MS = 60_000;
 
 async function main() {
   let config;
@@ -16,29 +20,53 @@ async function main() {
     throw error;
   }
   const services = await bootServices(config);
+  const { logger } = services;
   const app = createApp(services);
   const server = app.listen(config.PORT, config.HOST, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
-    services.logger.info(
-      { port, database: services.database.driver, ai: config.OPENAI_API_KEY ? config.AI_MODEL : 'offline' },
+    logger.info(
+      { port, database: services.database.driver, ai: services.ai.model, redis: Boolean(config.REDIS_URL) },
       `ai-threads listening on http://localhost:${port}`,
     );
   });
 
+  const sweep = async () => {
+    try {
+      const swept = await sweepInterrupted(services.database.db);
+      if (swept > 0) logger.warn({ swept }, 'marked interrupted answers failed');
+    } catch (err) {
+      logger.warn({ err }, 'sweep of interrupted answers failed');
+    }
+  };
+  void sweep();
+  const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    services.logger.info({ signal }, 'shutting down');
-    server.close(() => {
-      services.database.close().finally(() => process.exit(0));
-    });
+    clearInterval(sweeper);
+    logger.info({ signal }, 'shutting down: no new connections; waiting for answers in flight');
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    setTimeout(() => process.exit(1), 30_000).unref();
+    // Answers in flight get the grace period; then they are stopped and stored as failed.
+    const inFlight = Promise.all(services.messages.inProgress());
+    const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.SHUTDOWN_GRACE_MS).unref());
+    if ((await Promise.race([inFlight.then(() => 'done' as const), grace])) === 'timeout') {
+      logger.warn('grace period over: stopping the answers still running');
+      services.shutdown.abort();
+      await inFlight;
+    }
+    server.closeAllConnections();
+    await closed;
+    await services.close();
+    logger.info('stopped');
+    process.exit(0);
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 main().catch((error: unknown) => {

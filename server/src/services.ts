@@ -17,6 +17,7 @@ import { createMessagesService } from './messages/messages.service.js';
 import { createStreamsService } from './messages/streams.service.js';
 import { createThreadsService } from './threads/threads.service.js';
 import type { Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit/limiter.js';
 
 export interface AppDeps {
@@ -24,6 +25,8 @@ export interface AppDeps {
   database: DatabaseHandle;
   logger: Logger;
   limiter: RateLimiter;
+  /** Metrics registry; a fresh one by default. */
+  metrics?: Metrics;
   /** The model; by default OpenAI-compatible when OPENAI_API_KEY is set, else the offline model. */
   ai?: AiProvider;
   now?: () => Date;
@@ -51,10 +54,11 @@ export function createServices(deps: AppDeps) {
   const db = database.db;
   const secure = config.NODE_ENV === 'production';
   const stateLimits = { maxDepth: config.STATE_MAX_DEPTH, maxBytes: config.STATE_MAX_BYTES };
-  const leaseMs = config.AI_ANSWER_TIMEOUT_MS + 15_000;
+  const leaseMs = config.AI_ANSWER_TIMEOUT_MS + config.THREAD_LEASE_GRACE_MS;
   const ai = deps.ai ?? createAiProvider(config, logger);
   const idempotency = createIdempotencyService({ db, leaseMs });
   const shutdown = new AbortController();
+  const metrics = deps.metrics ?? createMetrics({ defaultMetrics: config.NODE_ENV !== 'test' });
   const messages = createMessagesService({
     db,
     ai,
@@ -65,10 +69,17 @@ export function createServices(deps: AppDeps) {
     answerTimeoutMs: config.AI_ANSWER_TIMEOUT_MS,
     leaseMs,
     shutdownSignal: shutdown.signal,
+    metrics,
   });
   return {
+    metrics,
     /** Aborts the answers still running (after the grace period of a shutdown). */
     shutdown,
+    /** Releases the database and the rate limiter's connections. */
+    async close() {
+      await limiter.close?.();
+      await database.close();
+    },
     ai,
     idempotency,
     threads: createThreadsService({ db, stateLimits }),

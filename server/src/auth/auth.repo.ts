@@ -1,5 +1,5 @@
 // Queries for users, roles, sessions and token lookup. drizzle only; no rules here.
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { apiTokens, roles, sessions, users, type Database } from '@ai-threads/db';
 
 export type UserRow = typeof users.$inferSelect & { role: string };
@@ -97,10 +97,11 @@ export async function touchApiToken(db: Database, id: number, now: Date) {
   await db
     .update(apiTokens)
     .set({ lastUsedAt: now })
+    // Typed operators, not raw sql: postgres.js cannot bind a Date inside a raw sql template.
     .where(
       and(
         eq(apiTokens.id, id),
-        sql`(${apiTokens.lastUsedAt} is null or ${apiTokens.lastUsedAt} < ${new Date(now.getTime() - 60_000)})`,
+        or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, new Date(now.getTime() - 60_000))),
       ),
     );
 }

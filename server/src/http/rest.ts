@@ -70,11 +70,39 @@ const emptyBodyIsObject: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/**
+ * trpc-to-openapi re-serialises the parsed body (recursive JSON.stringify) only to build an abort
+ * signal: a body 10,000 levels deep would overflow the stack there, as a 500, before the contract
+ * can refuse it with a 422. The body serialises as `{}` for that; the input itself is untouched.
+ */
+const shallowBodyJson: RequestHandler = (req, _res, next) => {
+  const body: unknown = req.body;
+  if (typeof body === 'object' && body !== null && !Object.hasOwn(body, 'toJSON')) {
+    Object.defineProperty(body, 'toJSON', { value: () => ({}), enumerable: false });
+  }
+  next();
+};
+
+/**
+ * Every input is an object: another JSON value is the 422 the tRPC face gives, and `null` is no
+ * input, as there. (A non-strict parser, so that `"text"` is not called invalid JSON.)
+ */
+const bodyIsObject: RequestHandler = (req, res, next) => {
+  const body: unknown = req.body;
+  if (body === null) req.body = {};
+  else if (body !== undefined && (typeof body !== 'object' || Array.isArray(body))) {
+    return sendError(res, AppError.field('body', 'The body field must be an object.'));
+  }
+  next();
+};
+
 export function createRestRouter(services: Services, appRouter: AppRouter) {
   const router = express.Router();
-  router.use(express.json({ limit: services.config.MAX_BODY_BYTES, strict: true, type: 'application/json' }));
+  router.use(express.json({ limit: services.config.MAX_BODY_BYTES, strict: false, type: 'application/json' }));
   router.use(jsonBodyErrors);
   router.use(emptyBodyIsObject);
+  router.use(bodyIsObject);
+  router.use(shallowBodyJson);
   // Registered before trpc-to-openapi, which never passes a request on.
   router.post(STREAM_ROUTE, createStreamRoute(services, appRouter));
   const handler = createOpenApiNodeHttpHandler({

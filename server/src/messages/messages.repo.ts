@@ -1,10 +1,12 @@
 // Queries for messages and the answering lease. Each step of an answer is one short transaction;
 // none is held open while the AI answers.
-import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
 import { messages, threads, type Database } from '@ai-threads/db';
 import type { PageRequest } from '../pagination.js';
 
 export type MessageRow = typeof messages.$inferSelect;
+
+export const INTERRUPTED = 'The answer was interrupted (the server stopped); send the message again.';
 export type ThreadRow = typeof threads.$inferSelect;
 
 export interface BeginAnswer {
@@ -73,6 +75,11 @@ export async function beginAnswer(
         })
         .returning();
     }
+    // Holding the lease, any other pending message here was left by an answer that died.
+    await tx
+      .update(messages)
+      .set({ status: 'failed', error: INTERRUPTED })
+      .where(and(eq(messages.threadId, input.threadId), eq(messages.status, 'pending'), ne(messages.id, message!.id)));
     const [leased] = await tx
       .update(threads)
       .set({
@@ -236,4 +243,22 @@ export async function findReply(db: Database, threadId: number, userMessageId: n
     .orderBy(asc(messages.id))
     .limit(1);
   return row?.role === 'assistant' ? row : undefined;
+}
+
+/**
+ * Marks failed the user messages whose answer died with its server (their thread's lease ran out),
+ * so nothing stays `pending` for ever. Returns how many.
+ */
+export async function sweepInterrupted(db: Database): Promise<number> {
+  const rows = await db
+    .update(messages)
+    .set({ status: 'failed', error: INTERRUPTED })
+    .where(
+      and(
+        eq(messages.status, 'pending'),
+        sql`not exists (select 1 from threads t where t.id = "messages"."thread_id" and t.busy_message_id = "messages"."id" and t.busy_until > now())`,
+      ),
+    )
+    .returning({ id: messages.id });
+  return rows.length;
 }

@@ -12,6 +12,7 @@ import { AppError } from '../errors.js';
 import type { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { requestHash } from '../idempotency/idempotency.service.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import { toPage, type PageRequest } from '../pagination.js';
 import type { StateLimits } from '../state/limits.js';
 import { assertStateAcceptable, threadNotFound } from '../threads/threads.service.js';
@@ -50,6 +51,7 @@ export interface MessagesServiceDeps {
   leaseMs: number;
   /** Aborted when the process must stop: answers still running then fail with a clear reason. */
   shutdownSignal?: AbortSignal;
+  metrics?: Metrics;
 }
 
 export interface CreateMessageInput {
@@ -170,6 +172,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
       }
       if (begun === 'busy' || begun === 'missing') {
         if (claimed) await deps.idempotency.release(claimed).catch(() => {});
+        if (begun === 'busy') deps.metrics?.busyRefusal();
         throw begun === 'busy' ? busy() : threadNotFound();
       }
       const { thread, message: userMessage } = begun;
@@ -211,6 +214,9 @@ export function createMessagesService(deps: MessagesServiceDeps) {
             : {}),
         });
         const latencyMs = Math.round(performance.now() - started);
+        deps.metrics?.answer({ model: result.model, outcome: 'completed' }, latencyMs / 1000);
+        if (result.firstTokenMs !== null) deps.metrics?.firstToken(result.firstTokenMs / 1000);
+        if (result.usage) deps.metrics?.tokens(result.usage.prompt_tokens, result.usage.completion_tokens);
         const { user, reply } = await repo.finishAnswer(db, {
           threadId: thread.id,
           userMessageId: userMessage.id,
@@ -243,11 +249,13 @@ export function createMessagesService(deps: MessagesServiceDeps) {
               tokenCount: countTokens(partial),
             },
           });
+          deps.metrics?.answer({ model: ai.model, outcome: 'cancelled' }, (performance.now() - started) / 1000);
           const body: MessagePair = { createdMessage: toMessageResource(user), responseMessage: toMessageResource(reply) };
           if (claimed) await deps.idempotency.complete(claimed, 201, body);
           return { body, replayed: false };
         }
         const failure = failureOf(error, deadline.aborted, Boolean(deps.shutdownSignal?.aborted));
+        deps.metrics?.answer({ model: ai.model, outcome: 'failed' }, (performance.now() - started) / 1000);
         if (!(error instanceof AiProviderError)) deps.logger.error({ err: error, threadId: thread.id }, 'answer failed');
         await repo.failAnswer(db, {
           threadId: thread.id,

@@ -25,6 +25,8 @@ export interface Context {
   /** `undefined`: no credentials; `null`: credentials that are not valid. */
   credential: Credential | null | undefined;
   resolvePrincipal(): Promise<Principal | null>;
+  /** Names the request after its operation, for logs and metrics (never the raw path). */
+  nameOperation(name: string): void;
 }
 
 function credentialOf(req: IncomingMessage): Credential | null | undefined {
@@ -52,6 +54,9 @@ export function createContextFactory(services: Services, face: Face) {
       ip: expressReq.ip ?? req.socket.remoteAddress ?? 'unknown',
       log: (expressRes.locals?.['log'] as Logger | undefined) ?? services.logger,
       credential,
+      nameOperation(name) {
+        if (expressRes.locals) expressRes.locals['operation'] = name;
+      },
       resolvePrincipal() {
         principal ??= credential ? services.auth.authenticate(credential.token) : Promise.resolve(null);
         return principal;

@@ -4,12 +4,15 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import type { Operation } from '@ai-threads/contracts';
 import type { Principal } from '../auth/auth.service.js';
-import { AppError, toTRPCError } from '../errors.js';
+import { AppError, databaseUnavailable, isDatabaseUnavailable, toTRPCError } from '../errors.js';
 import type { Context } from './context.js';
 import { t, type Meta } from './init.js';
 import { fieldErrorsFromIssues } from './validation.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Inputs the REST face reads from a header, named in field errors as the service names them. */
+const HEADER_FIELDS: Record<string, string> = { lastEventId: 'last_event_id' };
 
 /** Turns app errors and input validation failures into the tRPC errors of the error table. */
 const errorBoundary = t.middleware(async ({ ctx, meta, next, getRawInput }) => {
@@ -22,9 +25,10 @@ const errorBoundary = t.middleware(async ({ ctx, meta, next, getRawInput }) => {
   else if (error.code === 'BAD_REQUEST' && error.cause instanceof z.ZodError) {
     const raw = await getRawInput().catch(() => undefined);
     app = new AppError('validation', {
-      fields: fieldErrorsFromIssues(error.cause.issues, raw, meta?.operation?.pathParams),
+      fields: fieldErrorsFromIssues(error.cause.issues, raw, { ...HEADER_FIELDS, ...meta?.operation?.pathParams }),
     });
   }
+  else if (isDatabaseUnavailable(error.cause)) app = databaseUnavailable(error.cause);
   if (!app) return result;
   for (const [name, value] of Object.entries(app.headers)) ctx.res.setHeader(name, value);
   throw toTRPCError(app);
@@ -39,6 +43,8 @@ const guards = t.middleware(async ({ ctx, meta, next }) => {
   const op = meta?.operation;
   if (!op) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Procedure without a contract.' });
 
+  ctx.nameOperation(op.name);
+
   // 401
   const principal = await ctx.resolvePrincipal();
   if (op.auth === 'required' && !principal) throw new AppError('unauthenticated');
@@ -51,6 +57,7 @@ const guards = t.middleware(async ({ ctx, meta, next }) => {
   const rate = await limiter.consume(op.rateLimit, key, limit);
   setRateLimitHeaders(ctx, rate.limit, rate.remaining);
   if (!rate.allowed) {
+    ctx.services.metrics.rateLimitRefusal(op.rateLimit);
     throw new AppError('rate_limited', { headers: { 'Retry-After': String(rate.retryAfterSeconds) } });
   }
 

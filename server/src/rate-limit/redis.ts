@@ -1,0 +1,48 @@
+// The shared rate limiter: Redis, so every instance counts against one budget. When Redis cannot
+// be reached, each instance falls back to its own in-process counters (rate-limiter-flexible's
+// insurance limiter): limits keep holding per instance, and no request fails because of Redis.
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import type { Logger } from '../logger.js';
+import { createFlexibleRateLimiter, type RateLimiter } from './limiter.js';
+
+export interface RedisRateLimiter extends RateLimiter {
+  redis: Redis;
+  close(): Promise<void>;
+}
+
+export function createRedisRateLimiter(url: string, logger: Logger): RedisRateLimiter {
+  const redis = new Redis(url, {
+    // Fail fast while disconnected (the insurance limiter answers), and keep reconnecting.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    lazyConnect: false,
+  });
+  let down = false;
+  redis.on('error', (err: Error) => {
+    if (!down) logger.warn({ err: err.message }, 'redis unreachable: rate limits fall back to this instance');
+    down = true;
+  });
+  redis.on('ready', () => {
+    if (down) logger.info('redis reachable again: rate limits are shared');
+    down = false;
+  });
+  const limiter = createFlexibleRateLimiter(
+    (opts) =>
+      new RateLimiterRedis({
+        ...opts,
+        storeClient: redis,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory({ points: opts.points, duration: opts.duration }),
+      }),
+  );
+  return {
+    ...limiter,
+    redis,
+    async close() {
+      redis.disconnect();
+    },
+  };
+}
