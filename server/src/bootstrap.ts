@@ -4,7 +4,7 @@ import { createDatabase } from '@ai-threads/db';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMemoryRateLimiter, type RateLimiter } from './rate-limit/limiter.js';
-import { createRedisRateLimiter } from './rate-limit/redis.js';
+import { createRedisConnection, createRedisRateLimiter } from './rate-limit/redis.js';
 import { createServices, type Services } from './services.js';
 
 export interface BootOptions {
@@ -20,12 +20,13 @@ export async function bootServices(config: Config, options: BootOptions = {}): P
     pgliteDir: config.PGLITE_DIR,
     poolSize: config.DATABASE_POOL_SIZE,
   });
+  const redis = config.REDIS_URL ? createRedisConnection(config.REDIS_URL, logger) : undefined;
   return createServices({
     config,
     database,
     logger,
-    limiter:
-      options.limiter ?? (config.REDIS_URL ? createRedisRateLimiter(config.REDIS_URL, logger) : createMemoryRateLimiter()),
+    limiter: options.limiter ?? (redis ? createRedisRateLimiter(redis) : createMemoryRateLimiter()),
+    ...(redis ? { redis } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
 }

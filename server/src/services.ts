@@ -8,12 +8,14 @@ import { clearSessionCookie, setSessionCookie } from './auth/cookies.js';
 import { createOfflineProvider } from './ai/offline-provider.js';
 import { createOpenAiProvider } from './ai/openai-provider.js';
 import type { AiProvider } from './ai/provider.js';
+import type { Redis } from 'ioredis';
 import type { JsonObject } from '@ai-threads/contracts';
 import type { Config } from './config.js';
 import { stateProblem } from './state/limits.js';
 import { createIdempotencyService } from './idempotency/idempotency.service.js';
 import { AnswerRuns } from './messages/answer-runs.js';
 import { createMessagesService } from './messages/messages.service.js';
+import { createRedisEventLog } from './messages/shared-log.js';
 import { createStreamsService } from './messages/streams.service.js';
 import { createThreadsService } from './threads/threads.service.js';
 import type { Logger } from './logger.js';
@@ -25,6 +27,8 @@ export interface AppDeps {
   database: DatabaseHandle;
   logger: Logger;
   limiter: RateLimiter;
+  /** Shared state across instances (stream events); its connection is closed with the services. */
+  redis?: Redis;
   /** Metrics registry; a fresh one by default. */
   metrics?: Metrics;
   /** The model; by default OpenAI-compatible when OPENAI_API_KEY is set, else the offline model. */
@@ -77,14 +81,20 @@ export function createServices(deps: AppDeps) {
     shutdown,
     /** Releases the database and the rate limiter's connections. */
     async close() {
-      await limiter.close?.();
+      deps.redis?.disconnect();
       await database.close();
     },
     ai,
     idempotency,
     threads: createThreadsService({ db, stateLimits }),
     messages,
-    streams: createStreamsService({ db, messages, runs: new AnswerRuns(), leaseMs }),
+    streams: createStreamsService({
+      db,
+      messages,
+      runs: new AnswerRuns(),
+      leaseMs,
+      sharedLog: deps.redis ? createRedisEventLog(deps.redis, logger, { maxWaitMs: leaseMs }) : undefined,
+    }),
     config,
     logger,
     database,

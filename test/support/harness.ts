@@ -10,7 +10,9 @@ import { sql } from 'drizzle-orm';
 import { createApp } from '../../server/src/app.js';
 import { configWith, type Config } from '../../server/src/config.js';
 import { createLogger } from '../../server/src/logger.js';
+import type { Redis } from 'ioredis';
 import { createMemoryRateLimiter, type RateLimiter } from '../../server/src/rate-limit/limiter.js';
+import { createRedisRateLimiter } from '../../server/src/rate-limit/redis.js';
 import { createServices, type Services } from '../../server/src/services.js';
 
 export const onPostgres = Boolean(process.env['DATABASE_URL']);
@@ -44,6 +46,10 @@ export interface TestAppOptions {
   env?: Partial<Record<keyof Config, string>>;
   limiter?: RateLimiter;
   now?: () => Date;
+  /** Another app's database: two apps on one database act as two instances. Not closed by this app. */
+  shareDatabaseOf?: TestApp;
+  /** A Redis connection for the shared state (rate limits and stream events); closed with the app. */
+  redis?: Redis;
 }
 
 export interface ApiResponse<T = any> {
@@ -89,12 +95,15 @@ export function uniqueEmail(prefix = 'user'): string {
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const config = configWith({ LOG_LEVEL: 'silent', NODE_ENV: 'test', ...options.env });
-  const db = await freshDatabase();
+  const db = options.shareDatabaseOf
+    ? { handle: options.shareDatabaseOf.database, drop: async () => {} }
+    : await freshDatabase();
   const services = createServices({
     config,
     database: db.handle,
     logger: createLogger(config.LOG_LEVEL),
-    limiter: options.limiter ?? createMemoryRateLimiter(),
+    limiter: options.limiter ?? (options.redis ? createRedisRateLimiter(options.redis) : createMemoryRateLimiter()),
+    ...(options.redis ? { redis: options.redis } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
   const app = createApp(services);
@@ -145,6 +154,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      options.redis?.disconnect();
+      if (options.shareDatabaseOf) return;
       await db.handle.close();
       await db.drop();
     },

@@ -13,6 +13,8 @@ export class AnswerRun {
   readonly events: LoggedEvent[] = [];
   messageId: number | null = null;
   done = false;
+  /** Called with each event as it is logged (to share it with other instances). */
+  onPush: ((logged: LoggedEvent) => void) | undefined;
   finishedAt = 0;
   /** Settles when the answer is stored (or has failed). */
   readonly settled: Promise<void>;
@@ -25,7 +27,9 @@ export class AnswerRun {
 
   push(event: StreamEvent) {
     const seq = this.events.length;
-    this.events.push({ id: `${this.messageId ?? 0}:${seq}`, event });
+    const logged = { id: `${this.messageId ?? 0}:${seq}`, event };
+    this.events.push(logged);
+    this.onPush?.(logged);
     this.notify();
   }
 

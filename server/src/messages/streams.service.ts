@@ -8,6 +8,7 @@ import { threadNotFound } from '../threads/threads.service.js';
 import * as threadsRepo from '../threads/threads.repo.js';
 import { AnswerRun, type AnswerRuns, type LoggedEvent } from './answer-runs.js';
 import * as repo from './messages.repo.js';
+import type { SharedEventLog } from './shared-log.js';
 import { toMessageResource, type CreateMessageInput, type MessagesService } from './messages.service.js';
 
 const EVENT_ID = /^(\d{1,16}):(\d{1,9}|done)$/;
@@ -19,6 +20,8 @@ export interface StreamsServiceDeps {
   messages: MessagesService;
   runs: AnswerRuns;
   leaseMs: number;
+  /** Events shared across instances (Redis), when configured. */
+  sharedLog?: SharedEventLog | undefined;
 }
 
 async function* once(events: LoggedEvent[]): AsyncGenerator<LoggedEvent> {
@@ -63,9 +66,20 @@ export function createStreamsService(deps: StreamsServiceDeps) {
     const message = await repo.findMessage(db, threadId, messageId);
     if (!message || message.role !== 'user') throw new AppError('not_found', { message: 'No stream has this event id.' });
     if (match[2] === 'done') return once([]);
+    const seq = Number(match[2]);
     const run = runs.get(messageId);
-    if (run) return run.read(Number(match[2]) + 1, signal);
-    return fromDatabase(threadId, messageId, signal);
+    if (run) return run.read(seq + 1, signal);
+    const shared = await deps.sharedLog?.read(messageId, seq, signal);
+    if (!shared) return fromDatabase(threadId, messageId, signal);
+    return (async function* () {
+      let ended = false;
+      for await (const logged of shared) {
+        ended ||= logged.event.event === 'response.completed' || logged.event.event === 'error';
+        yield logged;
+      }
+      // The shared log broke off (Redis went away): the stored outcome closes the stream.
+      if (!ended && !signal?.aborted) yield* fromDatabase(threadId, messageId, signal);
+    })();
   }
 
   return {
@@ -91,6 +105,7 @@ export function createStreamsService(deps: StreamsServiceDeps) {
             idempotencyKey: options.idempotencyKey,
             onCreated: (message) => {
               runs.register(message.id, run);
+              if (deps.sharedLog) run.onPush = (logged) => deps.sharedLog?.append(message.id, logged);
               run.push({ event: 'message.created', data: message });
               accepted();
             },

@@ -17,8 +17,6 @@ export interface RateLimiter {
   peek(bucket: string, key: string, limit: number): Promise<RateLimitResult>;
   /** Forgets a key (a successful sign-in clears its failures). */
   reset(bucket: string, key: string, limit: number): Promise<void>;
-  /** Releases connections (a shared store's). */
-  close?(): Promise<void>;
 }
 
 const WINDOW_SECONDS = 60;

@@ -1,24 +1,19 @@
-// The shared rate limiter: Redis, so every instance counts against one budget. When Redis cannot
-// be reached, each instance falls back to its own in-process counters (rate-limiter-flexible's
+// Redis: one connection per instance, shared by the rate limiter and the streams' event log.
+// The rate limits live there so every instance counts against one budget. When Redis cannot be
+// reached, each instance falls back to its own in-process counters (rate-limiter-flexible's
 // insurance limiter): limits keep holding per instance, and no request fails because of Redis.
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Logger } from '../logger.js';
 import { createFlexibleRateLimiter, type RateLimiter } from './limiter.js';
 
-export interface RedisRateLimiter extends RateLimiter {
-  redis: Redis;
-  close(): Promise<void>;
-}
-
-export function createRedisRateLimiter(url: string, logger: Logger): RedisRateLimiter {
+export function createRedisConnection(url: string, logger: Logger): Redis {
   const redis = new Redis(url, {
-    // Fail fast while disconnected (the insurance limiter answers), and keep reconnecting.
+    // Fail fast while disconnected (callers have a fallback), and keep reconnecting.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-    lazyConnect: false,
   });
   let down = false;
   redis.on('error', (err: Error) => {
@@ -29,7 +24,11 @@ export function createRedisRateLimiter(url: string, logger: Logger): RedisRateLi
     if (down) logger.info('redis reachable again: rate limits are shared');
     down = false;
   });
-  const limiter = createFlexibleRateLimiter(
+  return redis;
+}
+
+export function createRedisRateLimiter(redis: Redis): RateLimiter {
+  return createFlexibleRateLimiter(
     (opts) =>
       new RateLimiterRedis({
         ...opts,
@@ -38,11 +37,4 @@ export function createRedisRateLimiter(url: string, logger: Logger): RedisRateLi
         insuranceLimiter: new RateLimiterMemory({ points: opts.points, duration: opts.duration }),
       }),
   );
-  return {
-    ...limiter,
-    redis,
-    async close() {
-      redis.disconnect();
-    },
-  };
 }
