@@ -93,6 +93,11 @@ export function createAuthService(deps: AuthServiceDeps) {
       return { user: publicUser(user), ...session };
     },
 
+    /** Records that an API token was used (after a request it made succeeded). */
+    async touchApiToken(apiTokenId: number) {
+      await repo.touchApiToken(deps.db, apiTokenId, now());
+    },
+
     async signOut(sessionId: string) {
       await repo.deleteSession(deps.db, sessionId);
     },
@@ -127,7 +132,6 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (!row || !secretMatches(parsed.secret, row.token.secretHash)) return null;
       if (row.token.revokedAt) return null;
       if (row.token.expiresAt && row.token.expiresAt.getTime() <= at.getTime()) return null;
-      await repo.touchApiToken(deps.db, row.token.id, at);
       // A token never holds more than its owner holds now, whatever it was created with.
       const owner = new Set(row.permissions);
       return {

@@ -58,7 +58,17 @@ export function createContextFactory(services: Services, face: Face) {
         if (expressRes.locals) expressRes.locals['operation'] = name;
       },
       resolvePrincipal() {
-        principal ??= credential ? services.auth.authenticate(credential.token) : Promise.resolve(null);
+        if (!principal) {
+          principal = credential ? services.auth.authenticate(credential.token) : Promise.resolve(null);
+          void principal.then((found) => {
+            // A refused request stores nothing, not even a token's last use.
+            const tokenId = found?.apiTokenId;
+            if (!tokenId) return;
+            res.once('finish', () => {
+              if (res.statusCode < 400) services.auth.touchApiToken(tokenId).catch(() => {});
+            });
+          }, () => {});
+        }
         return principal;
       },
     };
