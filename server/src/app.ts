@@ -1,9 +1,12 @@
-// createApp(services): the express application with both faces, health checks and the OpenAPI
-// document. No side effects: it reads no environment and listens on nothing (main.ts does).
+// createApp(services): the express application with both faces, health checks, the OpenAPI
+// document and its reference page (/docs). No side effects: it reads no environment and listens
+// on nothing (main.ts does).
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { apiReference } from '@scalar/express-api-reference';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { AppError } from './errors.js';
+import { AppError, clientErrorOf } from './errors.js';
 import { createRestRouter } from './http/rest.js';
 import { sendError } from './http/send-error.js';
 import { openApiDocument } from './openapi/document.js';
@@ -13,6 +16,7 @@ import { createContextFactory } from './trpc/context.js';
 import { responseMetaFor } from './trpc/response-meta.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const SCALAR_SCRIPT = createRequire(import.meta.url).resolve('@scalar/api-reference/browser/standalone.js');
 
 /** Takes a sane X-Request-Id or makes one, echoes it, and logs the request when it ends. */
 function requestContext(services: Services): RequestHandler {
@@ -88,8 +92,33 @@ export function createApp(services: Services) {
   });
   app.use('/api/v1', createRestRouter(services, appRouter));
 
+  // The API reference (Scalar) at /docs, rendered in the browser from the OpenAPI document. Its
+  // script is served from node_modules, not a CDN, and its web fonts and telemetry are off, so the
+  // page works offline.
+  app.get('/docs/scalar.js', (_req, res) => {
+    res.sendFile(SCALAR_SCRIPT, { maxAge: '1d' });
+  });
+  app.use(
+    '/docs',
+    apiReference({
+      url: '/api/v1/openapi.json',
+      cdn: '/docs/scalar.js',
+      pageTitle: 'ai-threads API reference',
+      withDefaultFonts: false,
+      telemetry: false,
+      agent: { disabled: true },
+      showDeveloperTools: 'never',
+    }),
+  );
+
   app.use((_req, res) => sendError(res, new AppError('not_found', { message: 'Route not found.' })));
   const lastResort: ErrorRequestHandler = (err, _req, res, _next) => {
+    // A middleware's own 4xx (an undecodable path, say) stays a 4xx in the seed's shape.
+    const client = clientErrorOf(err);
+    if (client && !res.headersSent) {
+      (res.locals['log'] ?? services.logger).warn({ err }, 'request refused by a middleware');
+      return sendError(res, client);
+    }
     (res.locals['log'] ?? services.logger).error({ err }, 'unhandled error');
     if (res.headersSent) return res.destroy();
     sendError(res, new AppError('internal'));

@@ -1480,6 +1480,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "content": "Hello!",
+                 *       "state": {
+                 *         "form": {
+                 *           "field": "value"
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description Content of the message (max 5000 characters, counted as Unicode code points).
@@ -1785,6 +1795,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "content": "Hello!",
+                 *       "state": {
+                 *         "form": {
+                 *           "field": "value"
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description Content of the message (max 5000 characters, counted as Unicode code points).

@@ -104,6 +104,21 @@ function streamOperation(op: Operation, schemas: Record<string, unknown>): Json 
   };
 }
 
+/**
+ * Gives a JSON request body an example built from its properties' examples (the contracts'
+ * `.meta({example})`), when every property has one, so readers see a whole body to send.
+ */
+function addBodyExample(operation: Json, schemas: Record<string, unknown>): void {
+  const media = (operation['requestBody'] as { content?: Record<string, Json> } | undefined)?.content?.['application/json'];
+  if (!media || 'example' in media || 'examples' in media) return;
+  let schema = media['schema'] as Json | undefined;
+  const ref = schema?.['$ref'];
+  if (typeof ref === 'string') schema = schemas[ref.replace('#/components/schemas/', '')] as Json | undefined;
+  const properties = Object.entries((schema?.['properties'] ?? {}) as Record<string, Json>);
+  if (properties.length === 0 || !properties.every(([, property]) => 'example' in property)) return;
+  media['example'] = Object.fromEntries(properties.map(([name, property]) => [name, property['example']]));
+}
+
 export function openApiDocument(): OpenAPIObject {
   const doc = generateOpenApiDocument(appRouter, {
     title: 'ai-threads API',
@@ -156,6 +171,7 @@ export function openApiDocument(): OpenAPIObject {
   for (const op of allOperations()) {
     if (op.transport === 'sse') (paths[op.path] ??= {})[op.method.toLowerCase()] = streamOperation(op, schemas);
   }
+  for (const item of Object.values(paths)) for (const operation of Object.values(item)) addBodyExample(operation as Json, schemas);
   doc.paths = paths as OpenAPIObject['paths'];
   return doc;
 }
