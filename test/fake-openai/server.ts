@@ -29,6 +29,11 @@ export type FakeStep =
   | { type: 'error'; status: number; body?: unknown }
   /** Waits, then behaves as `then`; a client that goes away ends the wait. */
   | { type: 'delay'; ms: number; then: FakeStep }
+  /**
+   * Waits until `until` settles, then behaves as `then`; a client that goes away ends the wait.
+   * Holds an answer in flight for exactly as long as a test needs, with no timers.
+   */
+  | { type: 'gate'; until: Promise<unknown>; then: FakeStep }
   /** 200 with a body that is not JSON (`invalid_json`) or JSON without choices; streaming: a garbage chunk. */
   | { type: 'malformed'; variant?: 'invalid_json' | 'no_choices' }
   /** Never answers, until the client goes away. */
@@ -37,6 +42,12 @@ export type FakeStep =
   | { type: 'stream_error_after'; deltas: string[] }
   /** Streams these text deltas, then waits until the client goes away. */
   | { type: 'stream_hang_after'; deltas: string[] }
+  /**
+   * A text answer streamed piece by piece: each string is one delta; each promise holds the stream
+   * until it settles (a client that goes away ends it), so a test acts mid-answer with no timers.
+   * Without streaming, the whole text once every promise has settled.
+   */
+  | { type: 'paced_text'; parts: Array<string | Promise<unknown>>; usage?: FakeUsage | null }
   /** A text answer derived from the request: the number of messages and the last one's content. */
   | { type: 'echo' };
 
@@ -207,6 +218,35 @@ async function perform(step: FakeStep, body: ChatRequestBody, res: ServerRespons
       if (waited) return perform(step.then, body, res);
       return;
     }
+    case 'gate': {
+      const opened = step.until.then(
+        () => true,
+        () => true,
+      );
+      if (await Promise.race([opened, waitUnlessClosed(res, Number.POSITIVE_INFINITY)])) {
+        return perform(step.then, body, res);
+      }
+      return;
+    }
+    case 'paced_text': {
+      const content = step.parts.filter((part): part is string => typeof part === 'string').join('');
+      const usage = step.usage === undefined ? DEFAULT_USAGE : step.usage;
+      if (!streaming) {
+        for (const part of step.parts) if (typeof part !== 'string' && !(await heldUntil(res, part))) return;
+        return answer(res, false, includeUsage, { model, content, toolCalls: [], usage });
+      }
+      const id = nextId();
+      startEventStream(res);
+      writeEvent(res, chunk(id, model, { role: 'assistant', content: '' }, null));
+      for (const part of step.parts) {
+        if (typeof part === 'string') writeEvent(res, chunk(id, model, { content: part }, null));
+        else if (!(await heldUntil(res, part))) return;
+      }
+      writeEvent(res, chunk(id, model, {}, 'stop'));
+      if (includeUsage && usage) writeEvent(res, { ...chunkBase(id, model), choices: [], usage: withTotal(usage) });
+      res.end('data: [DONE]\n\n');
+      return;
+    }
     case 'malformed':
       if (streaming) {
         startEventStream(res);
@@ -358,6 +398,15 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** Resolves true once `until` settles, or false as soon as the client goes away. */
+function heldUntil(res: ServerResponse, until: Promise<unknown>): Promise<boolean> {
+  const settled = until.then(
+    () => true,
+    () => true,
+  );
+  return Promise.race([settled, waitUnlessClosed(res, Number.POSITIVE_INFINITY)]);
 }
 
 /** Resolves true after `ms`, or false as soon as the client goes away. */

@@ -34,7 +34,7 @@ async function readFrames(res: Response, stop: (frame: Frame) => boolean): Promi
           .map((line) => [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)]),
       );
       if (!fields['event']) continue;
-      const frame = { id: fields['id'], event: fields['event'], data: JSON.parse(fields['data']) };
+      const frame: Frame = { id: fields['id'] ?? '', event: fields['event'], data: JSON.parse(fields['data'] ?? 'null') };
       frames.push(frame);
       if (stop(frame)) {
         await reader.cancel();

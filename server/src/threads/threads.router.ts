@@ -10,6 +10,8 @@ export const threadsRouter = t.router({
   create: fromContract(ops.create).mutation(async ({ ctx, input }) => {
     const principal = principalOf(ctx);
     const key = idempotencyKeyFrom(ctx.req.headers[IDEMPOTENCY_HEADER]);
+    // The request hash serialises the input: a state 10,000 levels deep must be refused first.
+    ctx.services.threads.checkState(input.state);
     const result = await ctx.services.idempotency.run(principal.user.id, key, ops.create.name, input, 201, () =>
       ctx.services.threads.create(principal, input),
     );

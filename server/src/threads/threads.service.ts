@@ -34,6 +34,11 @@ export function assertStateAcceptable(state: JsonObject | undefined, limits: Sta
 export function createThreadsService(deps: { db: Database; stateLimits: StateLimits }) {
   const { db } = deps;
   return {
+    /** 422 when the state breaks the limits; before anything serialises it (a request hash, say). */
+    checkState(state: JsonObject | undefined) {
+      assertStateAcceptable(state, deps.stateLimits);
+    },
+
     async create(
       principal: Principal,
       input: { title?: string | undefined; instructions?: string | undefined; metadata?: Record<string, string> | undefined; state?: JsonObject | undefined },

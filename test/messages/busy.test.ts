@@ -1,0 +1,182 @@
+// One answer at a time per thread. The fake model holds an answer behind a gate that the test
+// opens, so "while it answers" is a fact, never a race: a second message to the thread is a 409
+// with Retry-After that stores nothing; other threads answer; the thread answers again once the
+// first answer is done. The lease lives in the database (another instance's lease counts), and a
+// stale one (a crashed answer) expires.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
+import { startTestApp, type ApiResponse, type TestApp, type TestUser } from '../support/harness.js';
+import { trpc } from '../support/helpers.js';
+import {
+  expect422,
+  expectErrorBody,
+  expectStoresNothing,
+  fakeAiEnv,
+  gate,
+  inFlight,
+  leaseOf,
+  listAll,
+  newThread,
+  postMessage,
+  sendMessage,
+  setLease,
+} from '../support/threads.js';
+
+let fake: FakeOpenAI;
+let app: TestApp;
+let user: TestUser;
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  app = await startTestApp({ env: fakeAiEnv(fake) });
+  user = await app.signUp();
+});
+afterAll(async () => {
+  await app?.close();
+  await fake?.close();
+});
+
+const BUSY = 'The thread is still answering an earlier message; retry when it is done.';
+
+/** A 409 busy answer that stored nothing and called no model. */
+async function expectBusy(request: () => Promise<ApiResponse>) {
+  const calls = fake.requests.length;
+  const res = await expectStoresNothing(app, request);
+  expectErrorBody(res, 409, BUSY);
+  expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  expect(fake.requests.length).toBe(calls);
+  return res;
+}
+
+describe('while a thread answers', () => {
+  it('refuses a second message (409), answers other threads, and takes messages again once done', async () => {
+    const thread = await newThread(app, user);
+    const other = await newThread(app, user);
+    const held = gate();
+    fake.script({ type: 'gate', until: held.until, then: { type: 'text', content: 'First answer.' } });
+    const a = await inFlight(fake, () => postMessage(app, user.token, thread.id, { content: 'First' }));
+
+    // The user message is stored, pending, and holds the lease.
+    const pending = await listAll(app, user, thread.id);
+    expect(pending.map((m) => [m.role, m.content, m.status])).toEqual([['user', 'First', 'pending']]);
+    const lease = await leaseOf(app, thread.id);
+    expect(lease.busy_until).not.toBeNull();
+    expect(Number(lease.busy_message_id)).toBe(pending[0]!.id);
+
+    await expectBusy(() => postMessage(app, user.token, thread.id, { content: 'Second' }));
+    await expectBusy(() => postMessage(app, user.token, thread.id, { content: 'Second', state: { a: 1 } }));
+
+    // Another thread of the same user answers meanwhile.
+    fake.script({ type: 'text', content: 'Other answer.' });
+    const meanwhile = await sendMessage(app, user, other.id, { content: 'Elsewhere' });
+    expect(meanwhile.responseMessage.content).toBe('Other answer.');
+
+    held.open();
+    const first = await a.done;
+    expect(first.status).toBe(201);
+    expect(first.body.createdMessage.id).toBe(pending[0]!.id);
+    expect(first.body.responseMessage.content).toBe('First answer.');
+    expect(await leaseOf(app, thread.id)).toMatchObject({ busy_until: null, busy_message_id: null });
+
+    fake.script({ type: 'text', content: 'Second answer.' });
+    const second = await sendMessage(app, user, thread.id, { content: 'Second' });
+    expect(second.responseMessage.content).toBe('Second answer.');
+    expect((await listAll(app, user, thread.id)).map((m) => m.content)).toEqual([
+      'First',
+      'First answer.',
+      'Second',
+      'Second answer.',
+    ]);
+  });
+
+  it('checks the body (422) and ownership (404) before the lease (409)', async () => {
+    const thread = await newThread(app, user);
+    const stranger = await app.signUp();
+    const held = gate();
+    fake.script({ type: 'gate', until: held.until, then: { type: 'text', content: 'ok' } });
+    const a = await inFlight(fake, () => postMessage(app, user.token, thread.id, { content: 'First' }));
+
+    expect422(await postMessage(app, user.token, thread.id, { content: '' }), { content: ['The content field is required.'] });
+    const theirs = await expectStoresNothing(app, () => postMessage(app, stranger.token, thread.id, { content: 'hi' }));
+    expectErrorBody(theirs, 404, 'Thread not found.');
+
+    held.open();
+    expect((await a.done).status).toBe(201);
+  });
+
+  it('answers 409 with Retry-After on the tRPC face too', async () => {
+    const thread = await newThread(app, user);
+    const held = gate();
+    fake.script({ type: 'gate', until: held.until, then: { type: 'text', content: 'ok' } });
+    const a = await inFlight(fake, () => postMessage(app, user.token, thread.id, { content: 'First' }));
+
+    const res = await expectStoresNothing(app, () =>
+      trpc(app, 'mutation', 'messages.create', { threadId: thread.id, content: 'Second' }, { token: user.token }),
+    );
+    expect(res.status).toBe(409);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(res.body.error.message).toBe(BUSY);
+    expect(res.body.error.data).toMatchObject({ httpStatus: 409, retryAfter: 1 });
+
+    held.open();
+    expect((await a.done).status).toBe(201);
+  });
+
+  it('refuses to delete the thread (409), and deletes it once the answer is done', async () => {
+    const thread = await newThread(app, user);
+    const held = gate();
+    fake.script({ type: 'gate', until: held.until, then: { type: 'text', content: 'ok' } });
+    const a = await inFlight(fake, () => postMessage(app, user.token, thread.id, { content: 'First' }));
+
+    const refused = await expectStoresNothing(app, () => app.api('DELETE', `/ai/threads/${thread.id}`, { token: user.token }));
+    expectErrorBody(refused, 409);
+    expect(refused.headers.get('retry-after')).toBeTruthy();
+
+    held.open();
+    expect((await a.done).status).toBe(201);
+    expect((await app.api('DELETE', `/ai/threads/${thread.id}`, { token: user.token })).status).toBe(204);
+  });
+
+  it('lets exactly one of two simultaneous messages answer', async () => {
+    const thread = await newThread(app, user);
+    const held = gate();
+    fake.script({ type: 'gate', until: held.until, then: { type: 'text', content: 'The one answer.' } });
+    const calls = fake.requests.length;
+    const one = postMessage(app, user.token, thread.id, { content: 'One' }).then((res) => ({ res, which: 'One' }));
+    const two = postMessage(app, user.token, thread.id, { content: 'Two' }).then((res) => ({ res, which: 'Two' }));
+    // The winner is held at the gate, so the first to finish is the loser.
+    const loser = await Promise.race([one, two]);
+    expectErrorBody(loser.res, 409, BUSY);
+    held.open();
+    const winner = await (loser.which === 'One' ? two : one);
+    expect(winner.res.status).toBe(201);
+    expect(fake.requests.length).toBe(calls + 1);
+    expect((await listAll(app, user, thread.id)).map((m) => m.content)).toEqual([winner.which, 'The one answer.']);
+  });
+});
+
+describe('the lease lives in the database', () => {
+  it("honours a lease taken by another instance", async () => {
+    const thread = await newThread(app, user);
+    await setLease(app, thread.id, 600, null);
+    await expectBusy(() => postMessage(app, user.token, thread.id, { content: 'Blocked' }));
+  });
+
+  it('lets a stale lease (a crashed answer) expire', async () => {
+    const thread = await newThread(app, user);
+    const earlier = await sendMessage(app, user, thread.id, { content: 'Before the crash' });
+    await setLease(app, thread.id, -1, earlier.createdMessage.id);
+    expect((await leaseOf(app, thread.id)).busy_until).not.toBeNull();
+
+    fake.script({ type: 'text', content: 'After the crash.' });
+    const after = await sendMessage(app, user, thread.id, { content: 'After' });
+    expect(after.responseMessage.content).toBe('After the crash.');
+    expect(await leaseOf(app, thread.id)).toMatchObject({ busy_until: null, busy_message_id: null });
+    expect((await app.api('GET', `/ai/threads/${thread.id}`, { token: user.token })).body.message_count).toBe(4);
+  });
+
+  it('lets a thread with a stale lease be deleted', async () => {
+    const thread = await newThread(app, user);
+    await setLease(app, thread.id, -1, null);
+    expect((await app.api('DELETE', `/ai/threads/${thread.id}`, { token: user.token })).status).toBe(204);
+  });
+});
