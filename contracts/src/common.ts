@@ -58,7 +58,14 @@ export function Page<T extends z.ZodType>(item: T) {
   return z.object({
     data: z.array(item),
     has_more: z.boolean(),
-    next_cursor: z.number().int().nullable().meta({ description: 'Pass as `after` to get the next page.' }),
+    next_cursor: z
+      .number()
+      .int()
+      .nullable()
+      .meta({
+        description:
+          'The next page in the same direction: pass it as `after` (or as `before` when paging with `before`); null at the end.',
+      }),
   });
 }
 

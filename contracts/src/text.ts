@@ -60,18 +60,29 @@ export const State = z
     override: { type: 'object', additionalProperties: true },
   } as Record<string, unknown>);
 
-/** A small string map for the caller's own use (at most 16 keys). */
+/**
+ * A small string map for the caller's own use (at most 16 keys). Checked on the very object parsed
+ * (as State is), so a key such as `__proto__` is kept as data, never silently dropped.
+ */
 export const Metadata = z
-  .record(z.string().min(1).max(64), z.string().max(512))
+  .custom<Record<string, string>>((value) => isJsonObject(value), { error: 'must be an object' })
+  // The description must be attached before the refinement, or OpenAPI cannot describe the type.
+  .meta({
+    description: 'Up to 16 string pairs (keys up to 64 characters, values up to 512).',
+    override: { type: 'object', additionalProperties: { type: 'string', maxLength: 512 }, maxProperties: 16 },
+  } as Record<string, unknown>)
   .superRefine((value, ctx) => {
-    const keys = Object.keys(value);
-    if (keys.length > 16) ctx.addIssue({ code: 'custom', message: 'must not have more than 16 keys' });
-    for (const [key, v] of Object.entries(value)) {
-      const problem = textProblem(key) ?? textProblem(v);
-      if (problem) {
-        ctx.addIssue({ code: 'custom', message: problem, path: [key] });
-        break;
-      }
+    const entries = Object.entries(value);
+    if (entries.length > 16) ctx.addIssue({ code: 'custom', message: 'must not have more than 16 keys' });
+    for (const [key, v] of entries) {
+      const problem =
+        codePoints(key) < 1 || codePoints(key) > 64
+          ? 'must have keys of 1 to 64 characters'
+          : typeof v !== 'string'
+            ? 'must be a string'
+            : codePoints(v) > 512
+              ? 'must not be greater than 512 characters'
+              : (textProblem(key) ?? textProblem(v));
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [key] });
     }
-  })
-  .meta({ description: 'Up to 16 string pairs (keys up to 64 characters, values up to 512).' });
+  });

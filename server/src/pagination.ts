@@ -12,16 +12,15 @@ export interface PageResult<T> {
 }
 
 /**
- * With `before`, the repository returns the rows just before the cursor (still in list order,
- * possibly limit + 1 of them, the extra one first); otherwise the extra row is last.
+ * Rows come in list order, with one extra row to tell whether more follow: with `before`, the
+ * rows just before the cursor (the extra one first); otherwise the extra one last. `next_cursor`
+ * continues in the same direction: pass it as `after` going forward, as `before` going backward;
+ * null when nothing more is there.
  */
 export function toPage<R extends { id: number }, T>(rows: R[], page: PageRequest, map: (row: R) => T): PageResult<T> {
   const has_more = rows.length > page.limit;
-  const kept = has_more ? (page.before !== undefined ? rows.slice(rows.length - page.limit) : rows.slice(0, page.limit)) : rows;
-  const last = kept[kept.length - 1];
-  return {
-    data: kept.map(map),
-    has_more,
-    next_cursor: last && (page.before !== undefined || has_more) ? last.id : null,
-  };
+  const backward = page.before !== undefined;
+  const kept = has_more ? (backward ? rows.slice(rows.length - page.limit) : rows.slice(0, page.limit)) : rows;
+  const edge = backward ? kept[0] : kept[kept.length - 1];
+  return { data: kept.map(map), has_more, next_cursor: has_more && edge ? edge.id : null };
 }

@@ -67,6 +67,9 @@ describe('replay', () => {
     expect(first.body.responseMessage.updated_state).toStrictEqual({ form: { field: 'value', color: 'red' } });
 
     await expectReplay(first, () => postMessage(app, user.token, thread.id, body, keyed(key)));
+    // The same body with its keys in another order is the same request.
+    const reordered = { state: { form: { field: 'value' } }, content: 'Hello!' };
+    await expectReplay(first, () => postMessage(app, user.token, thread.id, reordered, keyed(key)));
     // Still the first answer after the thread moved on.
     fake.script({ type: 'text', content: 'Later.' });
     expect((await postMessage(app, user.token, thread.id, { content: 'Later' })).status).toBe(201);

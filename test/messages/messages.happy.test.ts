@@ -362,11 +362,11 @@ describe('GET /api/v1/ai/threads/{thread-id}/messages', () => {
 
     const before = await page(`limit=2&before=${ids[4]}`);
     expect(idsOf(before)).toEqual([ids[2], ids[3]]);
-    expect(before.body.has_more).toBe(true);
+    expect(before.body).toMatchObject({ has_more: true, next_cursor: ids[2] });
 
     const earliest = await page(`limit=5&before=${ids[2]}`);
     expect(idsOf(earliest)).toEqual([ids[0], ids[1]]);
-    expect(earliest.body.has_more).toBe(false);
+    expect(earliest.body).toMatchObject({ has_more: false, next_cursor: null });
 
     const none = await page(`after=${ids[5]}`);
     expect(none.body).toStrictEqual({ data: [], has_more: false, next_cursor: null });

@@ -121,7 +121,7 @@ describe('PATCH /api/v1/ai/threads/{thread-id}: 422', () => {
     ['empty title', { title: '' }, { title: ['The title field is required.'] }],
     ['blank title', { title: ' \n ' }, { title: ['The title field must not be only whitespace.'] }],
     ['instructions not a string', { instructions: 5 }, { instructions: ['The instructions field must be a string.'] }],
-    ['null metadata', { metadata: null }, { metadata: ['The metadata field is required.'] }],
+    ['null metadata', { metadata: null }, { metadata: ['The metadata field must be an object.'] }],
   ])('%s → 422, thread unchanged', async (_label, body, errors) => {
     const thread = await newThread(app, user, { title: 'Kept', metadata: { a: 'b' } });
     const res = await app.api('PATCH', `/ai/threads/${thread.id}`, { token: user.token, body });

@@ -67,6 +67,19 @@ describe('POST /api/v1/ai/threads', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 
+  it('keeps a `__proto__` key of metadata as data, and filters on it', async () => {
+    const user = await app.signUp();
+    const res = await app.api('POST', '/ai/threads', {
+      token: user.token,
+      raw: '{"metadata": {"__proto__": "x", "constructor": "y"}}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(201);
+    expect(JSON.parse(res.text).metadata).toStrictEqual(JSON.parse('{"__proto__": "x", "constructor": "y"}'));
+    const found = await app.api('GET', '/ai/threads?metadata_key=__proto__&metadata_value=x', { token: user.token });
+    expect(found.body.data.map((t: { id: number }) => t.id)).toEqual([res.body.id]);
+  });
+
   it('replays a create sent again with the same Idempotency-Key', async () => {
     const user = await app.signUp();
     const headers = { 'idempotency-key': 'create-thread-1' };
@@ -185,7 +198,11 @@ describe('GET /api/v1/ai/threads', () => {
     const back = await app.api('GET', `/ai/threads?limit=2&before=${ids[0]}`, { token: user.token });
     expect(back.status).toBe(200);
     expect(back.body.data.map((t: { id: number }) => t.id)).toEqual([ids[2], ids[1]]);
-    expect(back.body.has_more).toBe(true);
+    expect(back.body).toMatchObject({ has_more: true, next_cursor: ids[2] });
+    // next_cursor goes on backwards when passed as `before`.
+    const further = await app.api('GET', `/ai/threads?limit=2&before=${back.body.next_cursor}`, { token: user.token });
+    expect(further.body.data.map((t: { id: number }) => t.id)).toEqual([ids[4], ids[3]]);
+    expect(further.body).toMatchObject({ has_more: false, next_cursor: null });
 
     const top = await app.api('GET', `/ai/threads?limit=10&before=${ids[2]}`, { token: user.token });
     expect(top.body.data.map((t: { id: number }) => t.id)).toEqual([ids[4], ids[3]]);

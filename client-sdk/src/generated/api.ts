@@ -306,7 +306,7 @@ export interface components {
         ApiTokenPage: {
             data: components["schemas"]["ApiToken"][];
             has_more: boolean;
-            /** @description Pass as `after` to get the next page. */
+            /** @description The next page in the same direction: pass it as `after` (or as `before` when paging with `before`); null at the end. */
             next_cursor: number | null;
         };
         Thread: {
@@ -318,6 +318,7 @@ export interface components {
             state: {
                 [key: string]: unknown;
             } | null;
+            /** @description Up to 16 string pairs (keys up to 64 characters, values up to 512). */
             metadata: {
                 [key: string]: string;
             };
@@ -337,7 +338,7 @@ export interface components {
         ThreadPage: {
             data: components["schemas"]["Thread"][];
             has_more: boolean;
-            /** @description Pass as `after` to get the next page. */
+            /** @description The next page in the same direction: pass it as `after` (or as `before` when paging with `before`); null at the end. */
             next_cursor: number | null;
         };
         MessagePair: {
@@ -390,7 +391,7 @@ export interface components {
         MessagePage: {
             data: components["schemas"]["Message"][];
             has_more: boolean;
-            /** @description Pass as `after` to get the next page. */
+            /** @description The next page in the same direction: pass it as `after` (or as `before` when paging with `before`); null at the end. */
             next_cursor: number | null;
         };
         CancelResult: {

@@ -1,7 +1,7 @@
 // The AI thread resource, as every thread operation returns it.
 import { z } from 'zod';
 import { Timestamp } from '../common.js';
-import { State } from '../text.js';
+import { Metadata, State } from '../text.js';
 
 export const Thread = z
   .object({
@@ -9,7 +9,7 @@ export const Thread = z
     title: z.string().nullable(),
     instructions: z.string().nullable().meta({ description: 'System prompt for this thread.' }),
     state: State.nullable().meta({ description: 'The latest state: the last `updated_state`, or what was set at creation.' }),
-    metadata: z.record(z.string(), z.string()),
+    metadata: Metadata,
     message_count: z.number().int(),
     created_at: Timestamp,
     updated_at: Timestamp,

@@ -30,8 +30,19 @@ export function idempotencyKeyFrom(header: string | string[] | undefined): strin
   return value;
 }
 
+/** JSON with object keys sorted, so that the same body in another key order is the same request. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** The fingerprint of a request; call it on validated input only (its depth is bounded). */
 export function requestHash(operation: string, input: unknown): string {
-  return createHash('sha256').update(operation).update('\0').update(JSON.stringify(input)).digest('hex');
+  return createHash('sha256').update(operation).update('\0').update(canonicalJson(input)).digest('hex');
 }
 
 export function createIdempotencyService(deps: { db: Database; leaseMs: number }) {
