@@ -1,12 +1,14 @@
 // Test runner configuration: every suite lives in test/ and runs against real HTTP and a real
 // migrated database (PGlite by default, PostgreSQL when DATABASE_URL is set).
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: { conditions: ['development'] },
   ssr: { resolve: { conditions: ['development'], externalConditions: ['development'] } },
   test: {
     include: ['test/**/*.test.ts'],
+    // The cluster suites start server processes on PostgreSQL and Redis: `npm run test:cluster`.
+    exclude: [...configDefaults.exclude, 'test/cluster/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

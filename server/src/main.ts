@@ -1,5 +1,6 @@
 // The process entry point: read the environment, build the services, listen on PORT, and shut
 // down cleanly on SIGTERM/SIGINT. The only file that touches process.env or listens.
+import type { ServerResponse } from 'node:http';
 import { createApp } from './app.js';
 import { bootServices } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -7,6 +8,9 @@ import { sweepInterrupted } from './messages/messages.repo.js';
 
 /** How often answers that died with a server (lease run out) are marked failed. */
 const SWEEP_INTERVAL_MS = 60_000;
+
+/** At shutdown, how long the responses of settled answers get to be written before connections are cut. */
+const RESPONSE_DRAIN_MS = 2_000;
 
 async function main() {
   let config;
@@ -44,12 +48,22 @@ async function main() {
   sweeper.unref();
 
   let stopping = false;
+  // Responses not yet written; once stopping, each closes its connection when done (no keep-alive),
+  // so that clients go to another instance and the server can close.
+  const responses = new Set<ServerResponse>();
+  server.prependListener('request', (_req, res: ServerResponse) => {
+    responses.add(res);
+    res.once('close', () => responses.delete(res));
+    if (stopping) res.setHeader('Connection', 'close');
+  });
+
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     clearInterval(sweeper);
     logger.info({ signal }, 'shutting down: no new connections; waiting for answers in flight');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const res of responses) if (!res.headersSent) res.setHeader('Connection', 'close');
     server.closeIdleConnections();
     // Answers in flight get the grace period; then they are stopped and stored as failed.
     const inFlight = Promise.all(services.messages.inProgress());
@@ -59,6 +73,10 @@ async function main() {
       services.shutdown.abort();
       await inFlight;
     }
+    // The answers have settled; their responses are on the way out. Then cut what is left.
+    let drain: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise<void>((resolve) => (drain = setTimeout(resolve, RESPONSE_DRAIN_MS)))]);
+    clearTimeout(drain);
     server.closeAllConnections();
     await closed;
     await services.close();

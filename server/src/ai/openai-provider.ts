@@ -171,6 +171,11 @@ class CallDeadline {
     if (!this.expired) this.timer.refresh();
   }
 
+  /** Aborts the call now, for the caller's reason (not a timeout). */
+  abort(): void {
+    this.controller.abort();
+  }
+
   clear(): void {
     clearTimeout(this.timer);
   }
@@ -196,7 +201,14 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): AiProvider
     text: ReplyText,
   ): Promise<ModelTurn> {
     const deadline = new CallDeadline(timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, deadline.signal]) : deadline.signal;
+    // The caller's abort is forwarded to the call's own signal, and the forwarding removed after.
+    // Not AbortSignal.any: the SDK adds an abort listener that it never removes, and on Node 20 a
+    // composed signal with a listener is never garbage-collected (a leak of every request's signal
+    // and what its listener holds).
+    const signal = deadline.signal;
+    const forwardAbort = () => deadline.abort();
+    if (request.signal?.aborted) deadline.abort();
+    else request.signal?.addEventListener('abort', forwardAbort, { once: true });
     const params = {
       model: options.model,
       messages,
@@ -216,6 +228,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): AiProvider
     } catch (error) {
       throw classifyError(error, request.signal, deadline);
     } finally {
+      request.signal?.removeEventListener('abort', forwardAbort);
       deadline.clear();
     }
   }

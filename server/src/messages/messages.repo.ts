@@ -75,21 +75,25 @@ export async function beginAnswer(
         })
         .returning();
     }
-    // Holding the lease, any other pending message here was left by an answer that died.
-    await tx
-      .update(messages)
-      .set({ status: 'failed', error: INTERRUPTED })
-      .where(and(eq(messages.threadId, input.threadId), eq(messages.status, 'pending'), ne(messages.id, message!.id)));
-    const [leased] = await tx
-      .update(threads)
-      .set({
-        busyMessageId: message!.id,
-        ...(isNew
-          ? { messageCount: sql`${threads.messageCount} + 1`, lastMessageAt: message!.createdAt, updatedAt: sql`now()` }
-          : {}),
-      })
-      .where(eq(threads.id, input.threadId))
-      .returning();
+    // Holding the lease, any other pending message here was left by an answer that died. The two
+    // statements touch different rows and neither reads what the other writes: sent together
+    // (pipelined), they cost one round trip.
+    const [, [leased]] = await Promise.all([
+      tx
+        .update(messages)
+        .set({ status: 'failed', error: INTERRUPTED })
+        .where(and(eq(messages.threadId, input.threadId), eq(messages.status, 'pending'), ne(messages.id, message!.id))),
+      tx
+        .update(threads)
+        .set({
+          busyMessageId: message!.id,
+          ...(isNew
+            ? { messageCount: sql`${threads.messageCount} + 1`, lastMessageAt: message!.createdAt, updatedAt: sql`now()` }
+            : {}),
+        })
+        .where(eq(threads.id, input.threadId))
+        .returning(),
+    ]);
     return { thread: leased!, message: message! };
   });
 }
@@ -115,26 +119,31 @@ export interface FinishAnswer {
 /** Stores the reply, completes the user message, sets the thread's state and frees the lease. */
 export async function finishAnswer(db: Database, input: FinishAnswer) {
   return db.transaction(async (tx) => {
-    const [reply] = await tx
-      .insert(messages)
-      .values({ ...input.reply, threadId: input.threadId, role: 'assistant', status: 'completed' })
-      .returning();
-    const [user] = await tx
-      .update(messages)
-      .set({ status: 'completed', error: null })
-      .where(eq(messages.id, input.userMessageId))
-      .returning();
-    await tx
-      .update(threads)
-      .set({
-        state: input.threadState,
-        messageCount: sql`${threads.messageCount} + 1`,
-        lastMessageAt: reply!.createdAt,
-        updatedAt: sql`now()`,
-        busyUntil: null,
-        busyMessageId: null,
-      })
-      .where(and(eq(threads.id, input.threadId), eq(threads.busyMessageId, input.userMessageId)));
+    // Three statements on different rows, none reading what another writes: sent together
+    // (pipelined), one round trip. The reply's created_at defaults to the transaction's now(),
+    // which is therefore the thread's last_message_at too.
+    const [[reply], [user]] = await Promise.all([
+      tx
+        .insert(messages)
+        .values({ ...input.reply, threadId: input.threadId, role: 'assistant', status: 'completed' })
+        .returning(),
+      tx
+        .update(messages)
+        .set({ status: 'completed', error: null })
+        .where(eq(messages.id, input.userMessageId))
+        .returning(),
+      tx
+        .update(threads)
+        .set({
+          state: input.threadState,
+          messageCount: sql`${threads.messageCount} + 1`,
+          lastMessageAt: input.reply.createdAt ?? sql`now()`,
+          updatedAt: sql`now()`,
+          busyUntil: null,
+          busyMessageId: null,
+        })
+        .where(and(eq(threads.id, input.threadId), eq(threads.busyMessageId, input.userMessageId))),
+    ]);
     return { user: user!, reply: reply! };
   });
 }

@@ -144,7 +144,11 @@ export function createMessagesService(deps: MessagesServiceDeps) {
     async create(principal: Principal, input: CreateMessageInput, hooks: AnswerHooks = {}): Promise<CreateMessageResult> {
       const userId = principal.user.id;
       assertStateAcceptable(input.state, deps.stateLimits);
-      if (!(await threadsRepo.findThread(db, userId, input.threadId))) throw threadNotFound();
+      // The 404 comes before an Idempotency-Key is claimed (its 409). Without a key, beginAnswer
+      // tells a missing thread from a busy one itself, in that order, and a query is saved.
+      if (hooks.idempotencyKey !== undefined && !(await threadsRepo.findThread(db, userId, input.threadId))) {
+        throw threadNotFound();
+      }
 
       const key = hooks.idempotencyKey;
       const claimed = key === undefined ? undefined : { userId, key };
@@ -154,6 +158,13 @@ export function createMessagesService(deps: MessagesServiceDeps) {
         if (claim.kind === 'replay') return { body: claim.body as MessagePair, replayed: true };
         retryMessageId = claim.messageId;
       }
+      // A refused attempt gives its key back; a key that stands for a stored message (a retry
+      // after a crash) stays tied to it, so the next retry answers that message, not a copy.
+      const giveBackKey = async () => {
+        if (!claimed) return;
+        const giveBack = retryMessageId === null ? deps.idempotency.release : deps.idempotency.fail;
+        await giveBack(claimed).catch(() => {});
+      };
 
       let begun: Awaited<ReturnType<typeof repo.beginAnswer>>;
       try {
@@ -167,11 +178,11 @@ export function createMessagesService(deps: MessagesServiceDeps) {
           retryMessageId,
         });
       } catch (error) {
-        if (claimed) await deps.idempotency.release(claimed).catch(() => {});
+        await giveBackKey();
         throw error;
       }
       if (begun === 'busy' || begun === 'missing') {
-        if (claimed) await deps.idempotency.release(claimed).catch(() => {});
+        await giveBackKey();
         if (begun === 'busy') deps.metrics?.busyRefusal();
         throw begun === 'busy' ? busy() : threadNotFound();
       }
