@@ -3,8 +3,8 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  resolve: { conditions: ['development'] },
-  ssr: { resolve: { conditions: ['development'], externalConditions: ['development'] } },
+  resolve: { conditions: ['@ai-threads/source'] },
+  ssr: { resolve: { conditions: ['@ai-threads/source'], externalConditions: ['@ai-threads/source'] } },
   test: {
     include: ['test/**/*.test.ts'],
     // The cluster suites start server processes on PostgreSQL and Redis: `npm run test:cluster`.

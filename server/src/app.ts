@@ -7,6 +7,7 @@ import { apiReference } from '@scalar/express-api-reference';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { AppError, clientErrorOf } from './errors.js';
+import { cors } from './http/cors.js';
 import { createRestRouter } from './http/rest.js';
 import { sendError } from './http/send-error.js';
 import { openApiDocument } from './openapi/document.js';
@@ -54,6 +55,7 @@ export function createApp(services: Services) {
   app.set('trust proxy', services.config.TRUST_PROXY);
   app.set('etag', false);
   app.use(requestContext(services));
+  app.use(cors(services.config.ALLOWED_ORIGINS));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -48,7 +48,7 @@ export const ConfigSchema = z.object({
     .transform((v) => v === 'true' || v === '1'),
   /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: optionalString,
-  /** Extra origins allowed to make cookie-authenticated mutations (comma-separated). */
+  /** Other origins trusted for browser calls (comma-separated): CORS with credentials, and cookie-authenticated mutations. */
   ALLOWED_ORIGINS: z
     .string()
     .default('')

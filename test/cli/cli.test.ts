@@ -34,7 +34,7 @@ let cleanup: () => Promise<void>;
 
 function cli(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(tsx, ['--conditions=development', 'server/src/cli.ts', ...args], { cwd: root, env }, (error, stdout, stderr) => {
+    execFile(tsx, ['--conditions=@ai-threads/source', 'server/src/cli.ts', ...args], { cwd: root, env }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });

@@ -199,3 +199,28 @@ describe('a reconnect with Last-Event-ID', () => {
     }
   });
 });
+
+describe('a reconnect under a spent message budget', () => {
+  let limited: TestApp;
+  beforeAll(async () => {
+    limited = await startTestApp({ env: { ...fakeAiEnv(fake), RATE_LIMIT_MESSAGES_PER_MINUTE: '1' } });
+  });
+  afterAll(async () => {
+    await limited?.close();
+  });
+
+  it('still resumes: a reconnect creates nothing, so it counts as an ordinary request', async () => {
+    const owner = await limited.signUp();
+    const thread = await newThread(limited, owner);
+    const body = { content: 'Say hi' };
+    fake.script({ type: 'text', content: 'Hi there.' });
+    const events = await (await openStream(limited, thread.id, { token: owner.token, body })).all();
+    expect(events.at(-1)!.event).toBe('response.completed');
+
+    // The one message of this minute is spent: a new message is refused...
+    expect((await refusedStream(limited, thread.id, { token: owner.token, body: { content: 'Again' } })).status).toBe(429);
+    // ...but following the answer already made is not.
+    const again = await (await openStream(limited, thread.id, { token: owner.token, body, lastEventId: events[0]!.id! })).all();
+    expect(again).toEqual(events.slice(1));
+  });
+});

@@ -39,7 +39,15 @@ function setRateLimitHeaders(ctx: Context, limit: number, remaining: number) {
   ctx.res.setHeader('X-RateLimit-Remaining', String(remaining));
 }
 
-const guards = t.middleware(async ({ ctx, meta, next }) => {
+/** A reconnect to a stream (Last-Event-ID) creates nothing: it counts as an ordinary request. */
+async function bucketOf(op: Operation, getRawInput: () => Promise<unknown>): Promise<Operation['rateLimit']> {
+  if (op.transport !== 'sse') return op.rateLimit;
+  const raw = await getRawInput().catch(() => undefined);
+  const resuming = typeof raw === 'object' && raw !== null && typeof (raw as { lastEventId?: unknown }).lastEventId === 'string';
+  return resuming ? 'requests' : op.rateLimit;
+}
+
+const guards = t.middleware(async ({ ctx, meta, next, getRawInput }) => {
   const op = meta?.operation;
   if (!op) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Procedure without a contract.' });
 
@@ -51,13 +59,13 @@ const guards = t.middleware(async ({ ctx, meta, next }) => {
 
   // 429
   const { config, limiter } = ctx.services;
-  const limit =
-    op.rateLimit === 'messages' ? config.RATE_LIMIT_MESSAGES_PER_MINUTE : config.RATE_LIMIT_REQUESTS_PER_MINUTE;
+  const bucket = await bucketOf(op, getRawInput);
+  const limit = bucket === 'messages' ? config.RATE_LIMIT_MESSAGES_PER_MINUTE : config.RATE_LIMIT_REQUESTS_PER_MINUTE;
   const key = principal ? `user:${principal.user.id}` : `ip:${ctx.ip}`;
-  const rate = await limiter.consume(op.rateLimit, key, limit);
+  const rate = await limiter.consume(bucket, key, limit);
   setRateLimitHeaders(ctx, rate.limit, rate.remaining);
   if (!rate.allowed) {
-    ctx.services.metrics.rateLimitRefusal(op.rateLimit);
+    ctx.services.metrics.rateLimitRefusal(bucket);
     throw new AppError('rate_limited', { headers: { 'Retry-After': String(rate.retryAfterSeconds) } });
   }
 
