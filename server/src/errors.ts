@@ -136,6 +136,19 @@ export function appErrorOf(error: unknown): AppError {
   return new AppError('internal', { cause: error });
 }
 
+/**
+ * The client error a middleware signalled the http-errors way (a `status` from 400 to 499, as
+ * express's router does for a path it cannot decode), or undefined: a 4xx, never a 500.
+ */
+export function clientErrorOf(error: unknown): AppError | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+  const value = typeof status === 'number' ? status : statusCode;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 400 || value > 499) return undefined;
+  const code = (Object.keys(TABLE) as AppErrorCode[]).find((c) => TABLE[c].status === value) ?? 'bad_request';
+  return new AppError(code, { cause: error });
+}
+
 export function statusOf(code: AppErrorCode): number {
   return TABLE[code].status;
 }
