@@ -46,6 +46,17 @@ export function Text(options: { min?: number; max: number; notBlank?: boolean })
   });
 }
 
+/**
+ * A string field that reaches the database (stored, or compared with what is stored), refusing
+ * what PostgreSQL text cannot take: NUL, and lone surrogates it would otherwise get as U+FFFD.
+ */
+export function storable<T extends z.ZodType<string>>(schema: T): T {
+  return schema.superRefine((value, ctx) => {
+    const problem = textProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }) as T;
+}
+
 const isJsonObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 

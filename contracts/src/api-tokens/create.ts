@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineOperation } from '../operation.js';
+import { storable } from '../text.js';
 import { PermissionName } from '../users.js';
 import { ApiToken } from './api-token.js';
 
@@ -16,7 +17,7 @@ export const createApiToken = defineOperation({
   rateLimit: 'requests',
   successStatus: 201,
   input: z.object({
-    name: z.string().trim().min(1).max(100),
+    name: storable(z.string().trim().min(1).max(100)),
     permissions: z.array(z.string().max(100)).min(1).max(20),
     expires_at: z.iso.datetime({ offset: true }).optional().meta({ description: 'Optional expiry (ISO-8601), in the future.' }),
   }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineOperation } from '../operation.js';
+import { storable } from '../text.js';
 import { SessionResponse } from './session.js';
 
 export const signIn = defineOperation({
@@ -13,7 +14,7 @@ export const signIn = defineOperation({
   rateLimit: 'requests',
   successStatus: 200,
   input: z.object({
-    email: z.string().max(254).toLowerCase(),
+    email: storable(z.string().max(254).toLowerCase()),
     password: z.string().max(256),
   }),
   output: SessionResponse,

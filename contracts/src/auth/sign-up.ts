@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineOperation } from '../operation.js';
+import { storable } from '../text.js';
 import { Email, Password } from '../users.js';
 import { SessionResponse } from './session.js';
 
@@ -16,7 +17,7 @@ export const signUp = defineOperation({
   input: z.object({
     email: Email,
     password: Password,
-    name: z.string().trim().min(1).max(100).optional(),
+    name: storable(z.string().trim().min(1).max(100)).optional(),
   }),
   output: SessionResponse,
   errors: [400, 413, 422, 429],

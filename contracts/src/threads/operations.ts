@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { IdParam, Page, PageFields, pageRules } from '../common.js';
 import { defineOperation } from '../operation.js';
-import { Metadata, State, Text } from '../text.js';
+import { Metadata, State, storable, Text } from '../text.js';
 import { Thread } from './thread.js';
 
 const Title = Text({ min: 1, max: 200, notBlank: true });
@@ -46,8 +46,8 @@ export const listThreads = defineOperation({
   input: z
     .object({
       ...PageFields,
-      metadata_key: z.string().min(1).max(64).optional(),
-      metadata_value: z.string().max(512).optional(),
+      metadata_key: storable(z.string().min(1).max(64)).optional(),
+      metadata_value: storable(z.string().max(512)).optional(),
     })
     .superRefine(pageRules)
     .superRefine((value, ctx) => {

@@ -74,11 +74,13 @@ const emptyBodyIsObject: RequestHandler = (req, _res, next) => {
  * trpc-to-openapi re-serialises the parsed body (recursive JSON.stringify) only to build an abort
  * signal: a body 10,000 levels deep would overflow the stack there, as a 500, before the contract
  * can refuse it with a 422. The body serialises as `{}` for that; the input itself is untouched.
+ * A client's own top-level `toJSON` key is replaced too (else `{"toJSON": 1, "x": <deep>}` is the
+ * same 500): no contract has such a field, and the input would drop it anyway.
  */
 const shallowBodyJson: RequestHandler = (req, _res, next) => {
   const body: unknown = req.body;
-  if (typeof body === 'object' && body !== null && !Object.hasOwn(body, 'toJSON')) {
-    Object.defineProperty(body, 'toJSON', { value: () => ({}), enumerable: false });
+  if (typeof body === 'object' && body !== null) {
+    Object.defineProperty(body, 'toJSON', { value: () => ({}), enumerable: false, configurable: true, writable: true });
   }
   next();
 };

@@ -9,7 +9,22 @@ import type { Services } from '../services.js';
 import { createContextFactory } from '../trpc/context.js';
 import { sendError } from './send-error.js';
 
-export const STREAM_ROUTE = '/ai/threads/:threadId/messages/stream';
+/**
+ * Matched as a pattern without a capture, so that express does not decode the thread id itself: its
+ * decoding throws on `%zz` or `%ED%A0%80`, which would end as a 500. The id is decoded leniently
+ * here and the contract refuses what is no id, with the same 422 as every other route.
+ */
+export const STREAM_ROUTE = /^\/ai\/threads\/[^/]+\/messages\/stream\/?$/i;
+
+/** The raw `{thread-id}` segment of a stream route's path, percent-decoded when it can be. */
+function threadIdSegment(path: string): string {
+  const segment = path.split('/')[3] ?? '';
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
 
 function frame(id: string, event: StreamEvent): string {
   return `id: ${id}\nevent: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
@@ -27,7 +42,7 @@ export function createStreamRoute(services: Services, appRouter: AppRouter): Req
     try {
       events = await caller.messages.stream({
         ...body,
-        threadId: req.params['threadId'],
+        threadId: threadIdSegment(req.path),
         ...(typeof lastEventId === 'string' && lastEventId !== '' ? { lastEventId } : {}),
       });
     } catch (error) {
