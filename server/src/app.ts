@@ -7,6 +7,7 @@ import { apiReference } from '@scalar/express-api-reference';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { AppError, clientErrorOf } from './errors.js';
+import { trpcBody } from './http/body.js';
 import { cors } from './http/cors.js';
 import { createRestRouter } from './http/rest.js';
 import { sendError } from './http/send-error.js';
@@ -80,6 +81,7 @@ export function createApp(services: Services) {
 
   app.use(
     '/trpc',
+    ...trpcBody(services.config.MAX_BODY_BYTES),
     createExpressMiddleware({
       router: appRouter,
       createContext: createContextFactory(services, 'trpc'),

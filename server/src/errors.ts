@@ -149,6 +149,10 @@ export function clientErrorOf(error: unknown): AppError | undefined {
   return new AppError(code, { cause: error });
 }
 
+export function trpcCodeOf(code: AppErrorCode): TRPC_ERROR_CODE_KEY {
+  return TABLE[code].trpc;
+}
+
 export function statusOf(code: AppErrorCode): number {
   return TABLE[code].status;
 }

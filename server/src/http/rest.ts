@@ -1,9 +1,10 @@
 // The REST face under /api/v1: JSON parsing with a size limit, trpc-to-openapi for the routes, and
 // the one place that reshapes its error bodies into the seed's Laravel style.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import express, { type RequestHandler } from 'express';
 import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
 import { AppError } from '../errors.js';
+import { restBody } from './body.js';
 import { sendError } from './send-error.js';
 import type { AppRouter } from '../router.js';
 import { createContextFactory } from '../trpc/context.js';
@@ -48,17 +49,6 @@ function withLaravelErrors(
 }
 
 
-/** Body-parser failures, in the error table's words. */
-export const jsonBodyErrors: ErrorRequestHandler = (err, _req, res, next) => {
-  const type = (err as { type?: string }).type;
-  if (type === 'entity.parse.failed') return sendError(res, new AppError('bad_request', { message: 'The request body is not valid JSON.' }));
-  if (type === 'entity.too.large') return sendError(res, new AppError('payload_too_large'));
-  if (type === 'charset.unsupported' || type === 'encoding.unsupported') return sendError(res, new AppError('unsupported_media_type', { message: 'Send the request body as UTF-8 JSON.' }));
-  if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'stream.encoding.set') {
-    return sendError(res, new AppError('bad_request', { message: 'The request body could not be read.' }));
-  }
-  next(err);
-};
 
 /** A POST or PATCH without a body is an empty JSON object (sign-out needs none). */
 const emptyBodyIsObject: RequestHandler = (req, _res, next) => {
@@ -100,8 +90,7 @@ const bodyIsObject: RequestHandler = (req, res, next) => {
 
 export function createRestRouter(services: Services, appRouter: AppRouter) {
   const router = express.Router();
-  router.use(express.json({ limit: services.config.MAX_BODY_BYTES, strict: false, type: 'application/json' }));
-  router.use(jsonBodyErrors);
+  router.use(...restBody(services.config.MAX_BODY_BYTES));
   router.use(emptyBodyIsObject);
   router.use(bodyIsObject);
   router.use(shallowBodyJson);

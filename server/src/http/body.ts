@@ -1,0 +1,82 @@
+// Request bodies for both faces: read with the size limit, and only as UTF-8. JSON must be UTF-8,
+// and bytes that are not would otherwise be replaced by U+FFFD without a word, altering what is
+// stored; so they are a 400, and another declared charset is a 415, on REST and tRPC alike.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isUtf8 } from 'node:buffer';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { AppError, clientErrorOf, trpcCodeOf } from '../errors.js';
+import { sendError } from './send-error.js';
+
+function typed(type: string, message: string): Error {
+  return Object.assign(new Error(message), { type });
+}
+
+/** body-parser's verify hook: refuses other charsets and bytes that are not UTF-8. */
+function utf8Only(_req: IncomingMessage, _res: ServerResponse, buf: Buffer, encoding: string) {
+  if (encoding && encoding.toLowerCase() !== 'utf-8') throw typed('charset.unsupported', encoding);
+  if (!isUtf8(buf)) throw typed('encoding.invalid', 'not UTF-8');
+}
+
+/** The error table's words for what body-parser can fail on; undefined for what is no client error. */
+export function bodyErrorOf(err: unknown): AppError | undefined {
+  switch ((err as { type?: string } | null)?.type) {
+    case 'entity.parse.failed':
+      return new AppError('bad_request', { message: 'The request body is not valid JSON.' });
+    case 'encoding.invalid':
+      return new AppError('bad_request', { message: 'The request body is not valid UTF-8.' });
+    case 'entity.too.large':
+      return new AppError('payload_too_large');
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return new AppError('unsupported_media_type', { message: 'Send the request body as UTF-8 JSON.' });
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return new AppError('bad_request', { message: 'The request body could not be read.' });
+    default: {
+      // Anything else body-parser refuses with a 4xx (a compressed body that will not inflate).
+      const client = clientErrorOf(err);
+      return client?.status === 400 ? new AppError('bad_request', { message: 'The request body could not be read.' }) : client;
+    }
+  }
+}
+
+/** REST: JSON bodies, parsed; failures as the seed's JSON errors. */
+export function restBody(limit: number): [RequestHandler, ErrorRequestHandler] {
+  return [
+    express.json({ limit, strict: false, type: 'application/json', verify: utf8Only }),
+    (err, _req, res, next) => {
+      const app = bodyErrorOf(err);
+      if (app) sendError(res, app);
+      else next(err);
+    },
+  ];
+}
+
+/** The tRPC face's error body, for failures before tRPC itself reads the request. */
+function sendTrpcError(res: ServerResponse, error: AppError) {
+  const code = trpcCodeOf(error.code);
+  res.statusCode = error.status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(
+    JSON.stringify({
+      error: { message: error.message, code: TRPC_ERROR_CODES_BY_KEY[code], data: { code, httpStatus: error.status } },
+    }),
+  );
+}
+
+/**
+ * tRPC: bodies read as UTF-8 text with the size limit, and handed to tRPC as the string it
+ * parses itself (its adapter takes a string `req.body` as the raw body).
+ */
+export function trpcBody(limit: number): [RequestHandler, ErrorRequestHandler] {
+  return [
+    express.text({ limit, type: () => true, verify: utf8Only }),
+    (err, _req, res, next) => {
+      const app = bodyErrorOf(err);
+      if (app) sendTrpcError(res, app);
+      else next(err);
+    },
+  ];
+}
