@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { ParameterOrJSON, Sql, UnsafeQueryOptions } from 'postgres';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -50,7 +51,7 @@ async function openPostgres(url: string, max: number) {
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
   const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 10 });
-  const db = drizzle({ client, schema });
+  const db = drizzle({ client: preparedAsConfigured(client, client.options.prepare), schema });
   return {
     db: db as unknown as Database,
     driver: 'postgres' as const,
@@ -72,6 +73,33 @@ async function openPostgres(url: string, max: number) {
       }
     },
   };
+}
+
+/**
+ * drizzle runs every query through `unsafe(text, params, {prepare: false})`, whatever the client's
+ * setting; postgres.js then describes each statement that has parameters before it runs it: two
+ * round trips a query, and the statement parsed again every time. This gives drizzle a client whose
+ * queries follow the client's own `prepare` setting instead (postgres.js's default, true: named
+ * statements, parsed once per connection, one round trip; `?prepare=false` in the URL turns them
+ * off, for PgBouncer in transaction mode), in transactions and savepoints too.
+ */
+function preparedAsConfigured(sql: Sql, prepare: boolean): Sql {
+  return new Proxy(sql, {
+    get(target, property, receiver) {
+      if (property === 'unsafe') {
+        return (query: string, params?: ParameterOrJSON<never>[], options?: UnsafeQueryOptions) =>
+          target.unsafe(query, params, { ...options, prepare });
+      }
+      if (property === 'begin' || property === 'savepoint') {
+        const method = Reflect.get(target, property, receiver) as (...args: unknown[]) => unknown;
+        return (...args: unknown[]) => {
+          const scope = args.pop() as (tx: Sql) => unknown;
+          return method.call(target, ...args, (tx: Sql) => scope(preparedAsConfigured(tx, prepare)));
+        };
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
 }
 
 async function openPglite(dir: string) {

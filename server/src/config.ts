@@ -17,7 +17,8 @@ export const ConfigSchema = z.object({
   DATABASE_URL: optionalString.pipe(
     z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
   ),
-  DATABASE_POOL_SIZE: int(10, 1, 200),
+  // At least 2: migrations hold one connection for their lock while the migrator uses another.
+  DATABASE_POOL_SIZE: int(10, 2, 200),
   PGLITE_DIR: z.string().min(1).default('.data/pglite'),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),

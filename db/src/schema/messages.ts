@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { threads } from './threads.js';
 
@@ -25,5 +26,11 @@ export const messages = pgTable(
     cancelRequestedAt: timestamp('cancel_requested_at', { withTimezone: true, mode: 'date' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
-  (t) => [index('messages_thread_id_id_idx').on(t.threadId, t.id)],
+  (t) => [
+    index('messages_thread_id_id_idx').on(t.threadId, t.id),
+    // The few messages still being answered, found without reading a thread's whole history (each
+    // new answer fails the ones a dead answer left; the sweep looks for them across threads).
+    // Queries must spell the condition as this literal for the planner to use it.
+    index('messages_pending_thread_id_idx').on(t.threadId).where(sql`${t.status} = 'pending'`),
+  ],
 );

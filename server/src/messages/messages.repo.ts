@@ -9,6 +9,13 @@ export type MessageRow = typeof messages.$inferSelect;
 export const INTERRUPTED = 'The answer was interrupted (the server stopped); send the message again.';
 export type ThreadRow = typeof threads.$inferSelect;
 
+/**
+ * `status = 'pending'` as a literal, not a parameter: the partial index on pending messages
+ * (messages_pending_thread_id_idx) is then usable whatever the plan, so finding them costs the
+ * same in a thread of 10 messages or of 10,000.
+ */
+const isPending = sql`${messages.status} = 'pending'`;
+
 export interface BeginAnswer {
   userId: number;
   threadId: number;
@@ -82,7 +89,7 @@ export async function beginAnswer(
       tx
         .update(messages)
         .set({ status: 'failed', error: INTERRUPTED })
-        .where(and(eq(messages.threadId, input.threadId), eq(messages.status, 'pending'), ne(messages.id, message!.id))),
+        .where(and(eq(messages.threadId, input.threadId), isPending, ne(messages.id, message!.id))),
       tx
         .update(threads)
         .set({
@@ -264,7 +271,7 @@ export async function sweepInterrupted(db: Database): Promise<number> {
     .set({ status: 'failed', error: INTERRUPTED })
     .where(
       and(
-        eq(messages.status, 'pending'),
+        isPending,
         sql`not exists (select 1 from threads t where t.id = "messages"."thread_id" and t.busy_message_id = "messages"."id" and t.busy_until > now())`,
       ),
     )

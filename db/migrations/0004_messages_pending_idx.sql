@@ -1,0 +1,1 @@
+CREATE INDEX "messages_pending_thread_id_idx" ON "messages" USING btree ("thread_id") WHERE "messages"."status" = 'pending';

@@ -1,0 +1,67 @@
+// A minimal, fast OpenAI-compatible server for the benchmark: every POST /v1/chat/completions is
+// answered at once with the same short text (non-streaming JSON, or server-sent events when the
+// request asks for a stream). It reads the body but does not parse it, so that the model's side
+// costs as little CPU as possible. Prints `{"port": N}` on stdout when it listens.
+// Usage: node test/bench/fake-openai.mjs [port]
+import { createServer } from 'node:http';
+
+const TEXT = 'Hello from the fake model.';
+const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
+let counter = 0;
+
+function completion() {
+  counter += 1;
+  return JSON.stringify({
+    id: `chatcmpl-bench-${counter}`,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: 'fake-model',
+    choices: [{ index: 0, message: { role: 'assistant', content: TEXT, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+    usage,
+  });
+}
+
+function streamBody() {
+  counter += 1;
+  const base = { id: `chatcmpl-bench-${counter}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: 'fake-model' };
+  const chunks = [
+    { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: TEXT }, finish_reason: null }] },
+    { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
+    { ...base, choices: [], usage },
+  ];
+  return chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n';
+}
+
+const server = createServer((req, res) => {
+  const parts = [];
+  req.on('data', (chunk) => parts.push(chunk));
+  req.on('end', () => {
+    if (req.method === 'POST' && req.url?.startsWith('/v1/chat/completions')) {
+      // A cheap look for `"stream":true` in the raw body, without parsing it.
+      const body = Buffer.concat(parts);
+      if (body.includes('"stream":true')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        res.end(streamBody());
+        return;
+      }
+      const text = completion();
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
+    if (req.method === 'GET' && req.url?.startsWith('/v1/models')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ object: 'list', data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'bench' }] }));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error' } }));
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
+  process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
+});
+const stop = () => server.close(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

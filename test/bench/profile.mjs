@@ -1,0 +1,81 @@
+// `node test/bench/profile.mjs`: the built server under load at c=16 on PostgreSQL, with
+// `node --cpu-prof`; prints the functions and packages that cost the most self time. The profile
+// is kept in .bench-out/ (git-ignored) for Chrome DevTools or speedscope.
+// Environment: BENCH_DURATION (default 15), BENCH_WARMUP (default 3), BENCH_CONNECTIONS (default 16),
+// BENCH_MESSAGES (messages per seeded thread, default 0), BENCH_SKIP_BUILD=1; extra server env as
+// BENCH_SERVER_ENV='{"LOG_LEVEL":"warn"}'.
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatSummary, summarise } from './cpuprofile-summary.mjs';
+import {
+  cleanupAll,
+  createBenchDatabase,
+  ensurePostgres,
+  log,
+  measure,
+  ROOT,
+  runCommand,
+  seedPostgres,
+  startFake,
+  startOurs,
+  stopChild,
+  tempDir,
+} from './lib.mjs';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 15);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 0);
+
+const window = { fromMs: 0, toMs: Infinity };
+
+async function main() {
+  const workDir = await tempDir('ai-threads-profile-');
+  const outDir = join(ROOT, '.bench-out', `profile-${Date.now()}`);
+  mkdirSync(outDir, { recursive: true });
+  await ensurePostgres();
+  if (process.env.BENCH_SKIP_BUILD !== '1') runCommand(join(ROOT, 'node_modules/.bin/tsc'), ['-b', 'server']);
+  const fake = await startFake();
+  const db = await createBenchDatabase(`ai_threads_profile_${process.pid}`);
+  const server = await startOurs({
+    database: db,
+    fakeUrl: fake.url,
+    logFile: join(workDir, 'ours.log'),
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${outDir}`],
+    env: JSON.parse(process.env.BENCH_SERVER_ENV ?? '{}'),
+  });
+  const pools = await seedPostgres(db, {
+    users: CONNECTIONS,
+    pools: { load: { clients: CONNECTIONS, perClient: MESSAGES > 0 ? 1 : 2000 / CONNECTIONS, messages: MESSAGES } },
+  });
+  const spawnedAt = performance.now() - server.readyMs;
+  // The warmup is left out of the summary: samples from when the measured run starts.
+  const run = await measure({
+    server,
+    connections: CONNECTIONS,
+    clients: pools.load,
+    warmup: WARMUP,
+    duration: DURATION,
+    workDir,
+    onStart: () => (window.fromMs = performance.now() - spawnedAt),
+  });
+  window.toMs = performance.now() - spawnedAt;
+  log(`${run.rps.toFixed(1)} req/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms, errors ${run.errors}, cpu ${run.cpu_ms_per_req.toFixed(2)} ms/req`);
+  await stopChild(server.child, 30_000);
+  const file = readdirSync(outDir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`no .cpuprofile in ${outDir}`);
+  const summary = summarise(JSON.parse(readFileSync(join(outDir, file), 'utf8')), window);
+  process.stdout.write(
+    `profile: ${join(outDir, file)}; samples from ${(window.fromMs / 1000).toFixed(1)} s to ${(window.toMs / 1000).toFixed(1)} s ` +
+      `(${run.requests} requests)\n` +
+      `summary again: node test/bench/cpuprofile-summary.mjs ${join(outDir, file)} 40 ${Math.round(window.fromMs)} ${Math.round(window.toMs)}\n` +
+      `${formatSummary(summary, 40)}\n`,
+  );
+}
+
+main()
+  .catch((error) => {
+    process.exitCode = 1;
+    log(`failed: ${error?.stack ?? error}`);
+  })
+  .finally(() => cleanupAll());
