@@ -115,16 +115,20 @@ export async function historyPage(db: Database, threadId: number, beforeId: numb
     .limit(limit);
 }
 
-export interface FinishAnswer {
+export interface StoreAnswer {
   threadId: number;
   userMessageId: number;
   reply: Omit<typeof messages.$inferInsert, 'threadId' | 'role' | 'status'>;
-  /** The thread's new state (the reply's updated_state). */
-  threadState: Record<string, unknown> | null;
+  /**
+   * `completed`: the thread's state becomes `threadState` (the reply's updated_state).
+   * `cancelled`: what was produced is kept, both messages say so, and the thread's state stays.
+   */
+  outcome: { status: 'completed'; threadState: Record<string, unknown> | null } | { status: 'cancelled' };
 }
 
-/** Stores the reply, completes the user message, sets the thread's state and frees the lease. */
-export async function finishAnswer(db: Database, input: FinishAnswer) {
+/** Stores the reply and the user message's outcome, updates the thread and frees the lease. */
+export async function storeAnswer(db: Database, input: StoreAnswer) {
+  const { outcome } = input;
   return db.transaction(async (tx) => {
     // Three statements on different rows, none reading what another writes: sent together
     // (pipelined), one round trip. The reply's created_at defaults to the transaction's now(),
@@ -132,17 +136,17 @@ export async function finishAnswer(db: Database, input: FinishAnswer) {
     const [[reply], [user]] = await Promise.all([
       tx
         .insert(messages)
-        .values({ ...input.reply, threadId: input.threadId, role: 'assistant', status: 'completed' })
+        .values({ ...input.reply, threadId: input.threadId, role: 'assistant', status: outcome.status })
         .returning(),
       tx
         .update(messages)
-        .set({ status: 'completed', error: null })
+        .set({ status: outcome.status, error: outcome.status === 'cancelled' ? 'Cancelled by the client.' : null })
         .where(eq(messages.id, input.userMessageId))
         .returning(),
       tx
         .update(threads)
         .set({
-          state: input.threadState,
+          ...(outcome.status === 'completed' ? { state: outcome.threadState } : {}),
           messageCount: sql`${threads.messageCount} + 1`,
           lastMessageAt: input.reply.createdAt ?? sql`now()`,
           updatedAt: sql`now()`,
@@ -200,35 +204,6 @@ export async function findMessage(db: Database, threadId: number, id: number): P
     .where(and(eq(messages.threadId, threadId), eq(messages.id, id)))
     .limit(1);
   return row;
-}
-
-/** Stores what a cancelled answer produced (`cancelled`), leaves the thread's state, frees the lease. */
-export async function cancelAnswer(
-  db: Database,
-  input: { threadId: number; userMessageId: number; reply: Omit<typeof messages.$inferInsert, 'threadId' | 'role' | 'status'> },
-) {
-  return db.transaction(async (tx) => {
-    const [reply] = await tx
-      .insert(messages)
-      .values({ ...input.reply, threadId: input.threadId, role: 'assistant', status: 'cancelled' })
-      .returning();
-    const [user] = await tx
-      .update(messages)
-      .set({ status: 'cancelled', error: 'Cancelled by the client.' })
-      .where(eq(messages.id, input.userMessageId))
-      .returning();
-    await tx
-      .update(threads)
-      .set({
-        messageCount: sql`${threads.messageCount} + 1`,
-        lastMessageAt: reply!.createdAt,
-        updatedAt: sql`now()`,
-        busyUntil: null,
-        busyMessageId: null,
-      })
-      .where(and(eq(threads.id, input.threadId), eq(threads.busyMessageId, input.userMessageId)));
-    return { user: user!, reply: reply! };
-  });
 }
 
 /** Flags a pending message for cancellation, for the instance that is answering it. */

@@ -228,10 +228,10 @@ export function createMessagesService(deps: MessagesServiceDeps) {
         deps.metrics?.answer({ model: result.model, outcome: 'completed' }, latencyMs / 1000);
         if (result.firstTokenMs !== null) deps.metrics?.firstToken(result.firstTokenMs / 1000);
         if (result.usage) deps.metrics?.tokens(result.usage.prompt_tokens, result.usage.completion_tokens);
-        const { user, reply } = await repo.finishAnswer(db, {
+        const { user, reply } = await repo.storeAnswer(db, {
           threadId: thread.id,
           userMessageId: userMessage.id,
-          threadState: result.state,
+          outcome: { status: 'completed', threadState: result.state },
           reply: {
             content: result.content,
             updatedState: result.state,
@@ -249,9 +249,10 @@ export function createMessagesService(deps: MessagesServiceDeps) {
       } catch (error) {
         const cancelled = inProgress.cancel.signal.aborted || Boolean(hooks.cancelSignal?.aborted);
         if (cancelled && !deadline.aborted && error instanceof AiProviderError && error.kind === 'cancelled') {
-          const { user, reply } = await repo.cancelAnswer(db, {
+          const { user, reply } = await repo.storeAnswer(db, {
             threadId: thread.id,
             userMessageId: userMessage.id,
+            outcome: { status: 'cancelled' },
             reply: {
               content: partial,
               updatedState: state,
