@@ -15,8 +15,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { toPage, type PageRequest } from '../pagination.js';
 import type { StateLimits } from '../state/limits.js';
-import { assertStateAcceptable, threadNotFound } from '../threads/threads.service.js';
-import * as threadsRepo from '../threads/threads.repo.js';
+import { assertStateAcceptable, ownThread, threadNotFound } from '../threads/threads.service.js';
 import * as repo from './messages.repo.js';
 
 export function toMessageResource(row: repo.MessageRow): Message {
@@ -146,9 +145,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
       assertStateAcceptable(input.state, deps.stateLimits);
       // The 404 comes before an Idempotency-Key is claimed (its 409). Without a key, beginAnswer
       // tells a missing thread from a busy one itself, in that order, and a query is saved.
-      if (hooks.idempotencyKey !== undefined && !(await threadsRepo.findThread(db, userId, input.threadId))) {
-        throw threadNotFound();
-      }
+      if (hooks.idempotencyKey !== undefined) await ownThread(db, userId, input.threadId);
 
       const key = hooks.idempotencyKey;
       const claimed = key === undefined ? undefined : { userId, key };
@@ -289,7 +286,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
      * the one answering it, and waits until the outcome is stored.
      */
     async cancel(principal: Principal, input: { threadId: number; messageId: number }) {
-      if (!(await threadsRepo.findThread(db, principal.user.id, input.threadId))) throw threadNotFound();
+      await ownThread(db, principal.user.id, input.threadId);
       const message = await repo.findMessage(db, input.threadId, input.messageId);
       if (!message) throw new AppError('not_found', { message: 'Message not found.' });
       const notAnswering = () =>
@@ -319,13 +316,13 @@ export function createMessagesService(deps: MessagesServiceDeps) {
     },
 
     async list(principal: Principal, input: PageRequest & { threadId: number }) {
-      if (!(await threadsRepo.findThread(db, principal.user.id, input.threadId))) throw threadNotFound();
+      await ownThread(db, principal.user.id, input.threadId);
       const rows = await repo.listMessages(db, input.threadId, input);
       return toPage(rows, input, toMessageResource);
     },
 
     async get(principal: Principal, input: { threadId: number; messageId: number }) {
-      if (!(await threadsRepo.findThread(db, principal.user.id, input.threadId))) throw threadNotFound();
+      await ownThread(db, principal.user.id, input.threadId);
       const row = await repo.findMessage(db, input.threadId, input.messageId);
       if (!row) throw new AppError('not_found', { message: 'Message not found.' });
       return toMessageResource(row);

@@ -4,8 +4,7 @@
 import type { Database } from '@ai-threads/db';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError, appErrorOf } from '../errors.js';
-import { threadNotFound } from '../threads/threads.service.js';
-import * as threadsRepo from '../threads/threads.repo.js';
+import { ownThread } from '../threads/threads.service.js';
 import { AnswerRun, type AnswerRuns, type LoggedEvent } from './answer-runs.js';
 import * as repo from './messages.repo.js';
 import type { SharedEventLog } from './shared-log.js';
@@ -62,7 +61,7 @@ export function createStreamsService(deps: StreamsServiceDeps) {
     const match = EVENT_ID.exec(lastEventId);
     if (!match) throw AppError.field('last_event_id', 'The Last-Event-ID must be an event id this stream sent.');
     const messageId = Number(match[1]);
-    if (!(await threadsRepo.findThread(db, principal.user.id, threadId))) throw threadNotFound();
+    await ownThread(db, principal.user.id, threadId);
     const message = await repo.findMessage(db, threadId, messageId);
     if (!message || message.role !== 'user') throw new AppError('not_found', { message: 'No stream has this event id.' });
     if (match[2] === 'done') return once([]);

@@ -24,6 +24,13 @@ export function toThreadResource(row: repo.ThreadRow): Thread {
 
 export const threadNotFound = () => new AppError('not_found', { message: 'Thread not found.' });
 
+/** The caller's thread, or the one 404 that a missing thread and another user's thread share. */
+export async function ownThread(db: Database, userId: number, threadId: number): Promise<repo.ThreadRow> {
+  const row = await repo.findThread(db, userId, threadId);
+  if (!row) throw threadNotFound();
+  return row;
+}
+
 /** 422 when a state breaks the limits; call before anything else touches it. */
 export function assertStateAcceptable(state: JsonObject | undefined, limits: StateLimits) {
   if (state === undefined) return;
@@ -64,9 +71,7 @@ export function createThreadsService(deps: { db: Database; stateLimits: StateLim
     },
 
     async get(principal: Principal, threadId: number) {
-      const row = await repo.findThread(db, principal.user.id, threadId);
-      if (!row) throw threadNotFound();
-      return toThreadResource(row);
+      return toThreadResource(await ownThread(db, principal.user.id, threadId));
     },
 
     async update(
