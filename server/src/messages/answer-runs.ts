@@ -89,8 +89,16 @@ export class AnswerRuns {
     return [...this.runs.values()].filter((run) => !run.done);
   }
 
+  private lastEviction = 0;
+
+  /**
+   * Drops finished runs past their retention or over the cap. Scans at most once a second, not per
+   * new stream, unless the map may hold more than the cap.
+   */
   private evict() {
     const now = Date.now();
+    if (now - this.lastEviction < 1000 && this.runs.size <= this.maxFinished) return;
+    this.lastEviction = now;
     const finished = [...this.runs.entries()].filter(([, run]) => run.done);
     finished.forEach(([id, run], index) => {
       if (now - run.finishedAt > this.retentionMs || finished.length - index > this.maxFinished) this.runs.delete(id);
