@@ -68,5 +68,3 @@ export function Page<T extends z.ZodType>(item: T) {
       }),
   });
 }
-
-export const Empty = z.void();

@@ -22,6 +22,7 @@ import { revokeApiToken } from './api-tokens/revoke.js';
 import { createThread, deleteThread, getThread, listThreads, updateThread } from './threads/operations.js';
 import { createMessage, getMessage, listMessages } from './messages/operations.js';
 import { cancelMessage, streamMessage } from './messages/stream.js';
+import type { Operation } from './operation.js';
 
 /** Every operation, grouped as the tRPC router nests them. */
 export const contracts = {
@@ -31,3 +32,24 @@ export const contracts = {
   threads: { create: createThread, list: listThreads, get: getThread, update: updateThread, delete: deleteThread },
   messages: { create: createMessage, stream: streamMessage, cancel: cancelMessage, list: listMessages, get: getMessage },
 } as const;
+
+/** Whether a node of the contracts table is an operation (else a group of them). */
+export function isOperation(node: unknown): node is Operation {
+  return typeof node === 'object' && node !== null && 'routePath' in node && 'input' in node;
+}
+
+function flatten(node: object): Operation[] {
+  return Object.values(node).flatMap((value: unknown) =>
+    isOperation(value) ? [value] : typeof value === 'object' && value !== null ? flatten(value) : [],
+  );
+}
+
+/** Every operation of the table, in its order: what the document, the SDK generator and the faces iterate. */
+export const operations: readonly Operation[] = flatten(contracts);
+
+const byName = new Map(operations.map((op) => [op.name, op]));
+
+/** The operation with this dotted name (`threads.get`), if any. */
+export function operationNamed(name: string): Operation | undefined {
+  return byName.get(name);
+}

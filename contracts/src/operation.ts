@@ -26,7 +26,7 @@ export interface OperationConfig<TInput extends z.ZodType, TOutput extends z.Zod
   path: `/${string}`;
   summary: string;
   description?: string;
-  tags: string[];
+  tags: readonly string[];
   /** `required`: 401 without valid credentials. `none`: credentials are optional. */
   auth: 'required' | 'none';
   permission?: Permission;
@@ -52,9 +52,13 @@ export interface Operation<TInput extends z.ZodType = z.ZodType, TOutput extends
 
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
-export function defineOperation<TInput extends z.ZodType, TOutput extends z.ZodType>(
-  config: OperationConfig<TInput, TOutput>,
-): Operation<TInput, TOutput> {
+/**
+ * Declares an operation. The literal types of its method, auth and transport are kept (`const`), so
+ * that the server's `implement` can type each handler and procedure from the contract alone.
+ */
+export function defineOperation<const C extends OperationConfig<z.ZodType, z.ZodType>>(
+  config: C,
+): C & Pick<Operation, 'routePath' | 'pathParams'> {
   const pathParams: Record<string, string> = {};
   const routePath = config.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
     pathParams[camel(name)] = name;

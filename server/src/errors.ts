@@ -152,7 +152,3 @@ export function clientErrorOf(error: unknown): AppError | undefined {
 export function trpcCodeOf(code: AppErrorCode): TRPC_ERROR_CODE_KEY {
   return TABLE[code].trpc;
 }
-
-export function statusOf(code: AppErrorCode): number {
-  return TABLE[code].status;
-}

@@ -1,16 +1,18 @@
-// The application router: one branch per domain, nested as `contracts` nests the operations.
-import { apiTokensRouter } from './api-tokens/api-tokens.router.js';
-import { authRouter, meRouter } from './auth/auth.router.js';
-import { messagesRouter } from './messages/messages.router.js';
-import { threadsRouter } from './threads/threads.router.js';
-import { t } from './trpc/init.js';
+// The application router: the contracts table, implemented. Each domain exports one handler per
+// contract of its group; `implement` checks that they match the table exactly.
+import { contracts } from '@ai-threads/contracts';
+import { apiTokensHandlers } from './api-tokens/api-tokens.router.js';
+import { authHandlers, meHandlers } from './auth/auth.router.js';
+import { messagesHandlers } from './messages/messages.router.js';
+import { threadsHandlers } from './threads/threads.router.js';
+import { implement } from './trpc/implement.js';
 
-export const appRouter = t.router({
-  auth: authRouter,
-  me: meRouter,
-  apiTokens: apiTokensRouter,
-  threads: threadsRouter,
-  messages: messagesRouter,
+export const appRouter = implement(contracts, {
+  auth: authHandlers,
+  me: meHandlers,
+  apiTokens: apiTokensHandlers,
+  threads: threadsHandlers,
+  messages: messagesHandlers,
 });
 
 export type AppRouter = typeof appRouter;

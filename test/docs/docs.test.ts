@@ -1,40 +1,19 @@
 // The API reference at /docs: Scalar, rendered in headless Chromium from the live OpenAPI document,
 // offline (its script comes from the service, and any request elsewhere is refused and counted),
-// showing the seed's operation with its example body.
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+// showing the seed's operation with its example body. The browser part runs where Chromium exists
+// (test/support/browser.ts); the rest everywhere.
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeInBrowser, launchBrowser } from '../support/browser.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const WAIT = { timeout: 60_000 };
 
 let app: TestApp;
-let browser: Browser;
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: the /docs tests need it. Install it (apt-get install -y chromium) ` +
-        'or set CHROMIUM_PATH.',
-    );
-  }
   app = await startTestApp();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
 });
 afterAll(async () => {
-  await browser?.close();
   await app?.close();
 });
 
@@ -57,6 +36,16 @@ describe('GET /docs', () => {
     const doc = await app.http('GET', '/api/v1/openapi.json');
     const body = doc.body.paths['/ai/threads/{thread-id}/messages'].post.requestBody.content['application/json'];
     expect(body.example).toEqual({ content: 'Hello!', state: { form: { field: 'value' } } });
+  });
+});
+
+describeInBrowser('GET /docs in a browser', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
   });
 
   it('renders the seed operation with its example in a browser, offline', async () => {

@@ -1,11 +1,10 @@
 // The OpenAPI 3.1 document, generated from the router (and so from the contracts), then completed
 // where trpc-to-openapi cannot: public path-parameter names, success statuses, the error bodies.
 import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
-import { ErrorBody, StreamEvent, ValidationErrorBody, type Operation } from '@ai-threads/contracts';
+import { ErrorBody, operationNamed, operations, StreamEvent, ValidationErrorBody, type Operation } from '@ai-threads/contracts';
 import type { z } from 'zod';
 import { createSchema } from 'zod-openapi';
 import { appRouter } from '../router.js';
-import { allOperations, operationByName } from '../trpc/response-meta.js';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The body is not valid JSON.',
@@ -145,7 +144,7 @@ export function openApiDocument(): OpenAPIObject {
     let publicPath = routePath;
     for (const [method, value] of Object.entries(item as Json)) {
       const operation = value as Json & { operationId?: string; parameters?: Json[]; responses?: Json };
-      const op = operation.operationId ? operationByName(operation.operationId) : undefined;
+      const op = operation.operationId ? operationNamed(operation.operationId) : undefined;
       if (!op) continue;
       for (const [field, name] of Object.entries(op.pathParams)) {
         publicPath = publicPath.replace(`{${field}}`, `{${name}}`);
@@ -168,7 +167,7 @@ export function openApiDocument(): OpenAPIObject {
     paths[publicPath] = item as Json;
   }
   componentSchema(StreamEvent, schemas);
-  for (const op of allOperations()) {
+  for (const op of operations) {
     if (op.transport === 'sse') (paths[op.path] ??= {})[op.method.toLowerCase()] = streamOperation(op, schemas);
   }
   for (const item of Object.values(paths)) for (const operation of Object.values(item)) addBodyExample(operation as Json, schemas);

@@ -1,9 +1,8 @@
 // Builds every procedure from its contract: the OpenAPI meta, then the checks in the order the
 // spec fixes (401, 429, 403, 422), then input and output. Routers only add the handler.
-import { TRPCError } from '@trpc/server';
+import { TRPCError, tracked } from '@trpc/server';
 import { z } from 'zod';
 import type { Operation } from '@ai-threads/contracts';
-import type { Principal } from '../auth/auth.service.js';
 import { AppError, databaseUnavailable, isDatabaseUnavailable, toTRPCError } from '../errors.js';
 import type { Context } from './context.js';
 import { t, type Meta } from './init.js';
@@ -104,7 +103,7 @@ export function metaFor(op: Operation): Meta {
       operationId: op.name,
       summary: op.summary,
       ...(op.description ? { description: op.description } : {}),
-      tags: op.tags,
+      tags: [...op.tags],
       protect: op.auth === 'required',
       // trpc-to-openapi cannot serve subscriptions: the SSE route and document are our own.
       ...(op.transport === 'sse' ? { enabled: false } : {}),
@@ -113,18 +112,24 @@ export function metaFor(op: Operation): Meta {
   };
 }
 
-/** The procedure for a contract: its meta, the guards, its input and output schemas. */
-export function fromContract<I extends z.ZodType, O extends z.ZodType>(op: Operation<I, O>) {
-  return base.meta(metaFor(op)).input(op.input).output(op.output);
-}
+type AnyHandler = (opts: never) => unknown;
 
-/** A streamed operation: a subscription whose events are the contract's output, one by one. */
-export function streamFromContract<I extends z.ZodType, O extends z.ZodType>(op: Operation<I, O>) {
-  return base.meta(metaFor(op)).input(op.input);
-}
-
-/** The authenticated caller; the guards have already refused anonymous calls to such routes. */
-export function principalOf(ctx: { principal: Principal | null }): Principal {
-  if (!ctx.principal) throw new AppError('unauthenticated');
-  return ctx.principal;
+/**
+ * The procedure for a contract: its meta, the guards, its input and output schemas, and the
+ * handler as a query (GET), a mutation, or a subscription (`sse`) whose events are tracked by id.
+ * `implement` (implement.ts) types the handlers; this only wires them.
+ */
+export function procedureFor(op: Operation, handler: AnyHandler) {
+  const call = handler as (opts: unknown) => unknown;
+  const procedure = base.meta(metaFor(op)).input(op.input);
+  if (op.transport === 'sse') {
+    return procedure.subscription(async (opts) => {
+      const events = (await call(opts)) as AsyncIterable<{ id: string; event: unknown }>;
+      return (async function* () {
+        for await (const { id, event } of events) yield tracked(id, event);
+      })();
+    });
+  }
+  const withOutput = procedure.output(op.output);
+  return op.method === 'GET' ? withOutput.query((opts) => call(opts)) : withOutput.mutation((opts) => call(opts));
 }

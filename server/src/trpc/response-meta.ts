@@ -1,25 +1,8 @@
 // Status codes shared by both faces: a contract's success status (201, 204), and each error's
 // status from the error table.
-import { contracts, type Operation } from '@ai-threads/contracts';
+import { operationNamed } from '@ai-threads/contracts';
 import type { TRPCError } from '@trpc/server';
 import { appErrorOf } from '../errors.js';
-
-const byName = new Map<string, Operation>();
-function collect(node: unknown) {
-  for (const value of Object.values(node as Record<string, unknown>)) {
-    if (value && typeof value === 'object' && 'routePath' in value) byName.set((value as Operation).name, value as Operation);
-    else if (value && typeof value === 'object') collect(value);
-  }
-}
-collect(contracts);
-
-export function allOperations(): Operation[] {
-  return [...byName.values()];
-}
-
-export function operationByName(name: string): Operation | undefined {
-  return byName.get(name);
-}
 
 interface ResponseMetaOptions {
   paths?: readonly string[] | undefined;
@@ -43,7 +26,7 @@ export function responseMetaFor(face: 'rest' | 'trpc') {
     if (error && opts.data?.some(succeeded)) return { status: 207, headers: { 'content-type': 'application/json' } };
     if (error) return { status: appErrorOf(error).status, headers: { 'content-type': 'application/json' } };
     if (opts.paths?.length === 1) {
-      const op = byName.get(opts.paths[0]!);
+      const op = operationNamed(opts.paths[0]!);
       if (op) return { status: face === 'trpc' && op.successStatus === 204 ? 200 : op.successStatus };
     }
     return {};
