@@ -58,6 +58,16 @@ describe('POST /auth/sign-up refusals', () => {
     });
   });
 
+  it('one field with two errors: "(and 1 more error)", counting messages, not fields, on both faces', async () => {
+    const body = { email: uniqueEmail(), password: PASSWORD, name: `${'n'.repeat(100)}\u0000` };
+    const message = 'The name field must not be greater than 100 characters. (and 1 more error)';
+    const errors = {
+      name: ['The name field must not be greater than 100 characters.', 'The name field must not contain NUL characters.'],
+    };
+    expectRestError(await expectNothingStored(app, () => app.api('POST', '/auth/sign-up', { body })), 422, { message, errors });
+    expectTrpcError(await expectNothingStored(app, () => trpc(app, 'mutation', 'auth.signUp', body)), 422, message, errors);
+  });
+
   it('names every missing field as required', async () => {
     const res = await expectNothingStored(app, () => app.api('POST', '/auth/sign-up', { body: {} }));
     expectRestError(res, 422, {

@@ -3,9 +3,10 @@
 // broken strings, overflowing numbers, deep nesting, prototype keys, stray fields), with hostile
 // path parameters, query strings, headers, credentials, methods and content types. Whatever
 // arrives, the answer is below 500, an error is the seed's JSON body, a refused request stores no
-// row, and the process still answers afterwards.
+// row, the process still answers afterwards, and an id or number that is not plain decimal digits
+// (" 1", "0x10", "1e3", "+1") never reaches a success.
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Operation } from '@ai-threads/contracts';
 import {
   authChoice,
@@ -15,6 +16,7 @@ import {
   pathParam,
   queryFor,
   rawBody,
+  shapeOf,
   toJson,
   type AuthChoice,
   type J,
@@ -107,11 +109,54 @@ function requestOf(op: Operation, plan: RestPlan): HostileRequest {
   return { method: plan.method, path: `/api/v1${path}${plan.query}`, headers, body };
 }
 
+/** Whether a field's schema takes a number (through optional, default and pipes). */
+function takesNumber(schema: unknown): boolean {
+  const def = (schema as { _zod: { def: { type: string; innerType?: unknown; in?: unknown } } })._zod.def;
+  if (def.innerType !== undefined) return takesNumber(def.innerType);
+  if (def.type === 'pipe') return takesNumber(def.in);
+  return def.type === 'number';
+}
+
+const PLAIN_DECIMAL = /^[1-9][0-9]*$/;
+
+/** Percent-decoded as the server decodes it; undecodable text stays as it is. */
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The ids and numbers of a request that are not plain decimal digits, as the server reads them:
+ * a path segment up to any `?` or `#` (a `.` or `..` segment moves the route instead), and on a
+ * GET the query values of the contract's number fields (empty ones are absent).
+ */
+function lenientNumbers(op: Operation, plan: RestPlan): string[] {
+  const found: string[] = [];
+  for (const name of Object.values(op.pathParams)) {
+    const seen = decoded((plan.params[name] ?? '').split(/[?#]/)[0]!);
+    if (seen !== '.' && seen !== '..' && !PLAIN_DECIMAL.test(seen)) found.push(`${name}=${seen}`);
+  }
+  if (op.method === 'GET') {
+    const shape = shapeOf(op.input);
+    const numbers = new Set(Object.keys(shape).filter((field) => !Object.hasOwn(op.pathParams, field) && takesNumber(shape[field])));
+    for (const pair of plan.query.replace(/^\?/, '').split('&')) {
+      const [key = '', value = ''] = pair.split(/=(.*)/s);
+      if (numbers.has(key) && value !== '' && !PLAIN_DECIMAL.test(decoded(value))) found.push(pair);
+    }
+  }
+  return found;
+}
+
 describe('REST: hostile requests against every operation', () => {
   it.each(operations().map((op) => [op.name, op] as const))('%s', { timeout: 120_000 }, async (_name, op) => {
     await fc.assert(
       fc.asyncProperty(planFor(op), async (plan) => {
         const res = await sendAndCheck(fx, 'rest', requestOf(op, plan));
+        const lenient = plan.method === op.method ? lenientNumbers(op, plan) : [];
+        if (res && lenient.length > 0) expect(res.status, `${lenient.join(', ')} was taken as a number`).toBeGreaterThanOrEqual(400);
         await afterCall(fx, plan.method === op.method ? op : undefined, res);
       }),
       fcParams(RUNS_PER_OPERATION),

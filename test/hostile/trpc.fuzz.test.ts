@@ -3,11 +3,25 @@
 // operation's zod schema (path parameters included, as tRPC takes them), mixed with wrong
 // methods, batches, broken `input` parameters, raw bodies, content types, credentials and
 // headers. The same invariants as on REST: below 500 (in stream events too), a tRPC error shape
-// with the HTTP status, no row stored for a refusal, and a live process afterwards.
+// with the HTTP status, no row stored for a refusal, a live process afterwards, and an integer
+// field given anything but a JSON integer (`true`, `[1]`, `"1"`, `1.5`) never a success.
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Operation } from '@ai-threads/contracts';
-import { authChoice, contentType, enc, extraHeaders, inputFor, rawBody, toJson, type AuthChoice, type J } from './arbitraries.js';
+import {
+  authChoice,
+  contentType,
+  enc,
+  extraHeaders,
+  inputFor,
+  Obj,
+  Raw,
+  rawBody,
+  shapeOf,
+  toJson,
+  type AuthChoice,
+  type J,
+} from './arbitraries.js';
 import {
   afterCall,
   authHeaders,
@@ -144,6 +158,38 @@ function requestOf(op: Operation, plan: TrpcPlan): HostileRequest {
   return { method, path: `/trpc/${names}${query}`, headers, body };
 }
 
+/** Whether a field's schema takes a number (through optional, default and pipes). */
+function takesNumber(schema: unknown): boolean {
+  const def = (schema as { _zod: { def: { type: string; innerType?: unknown; in?: unknown } } })._zod.def;
+  if (def.innerType !== undefined) return takesNumber(def.innerType);
+  if (def.type === 'pipe') return takesNumber(def.in);
+  return def.type === 'number';
+}
+
+/** The integer fields of a single call's input that hold something else than a JSON integer. */
+function nonIntegers(op: Operation, plan: TrpcPlan): string[] {
+  if (plan.shape !== 'single' || plan.wrongMethod !== null || plan.input.kind !== 'json') return [];
+  const input = plan.input.value;
+  if (!(input instanceof Obj)) return [];
+  const shape = shapeOf(op.input);
+  const found: string[] = [];
+  for (const field of Object.keys(shape).filter((name) => takesNumber(shape[name]))) {
+    // JSON.parse keeps the last of repeated keys.
+    const entry = input.entries.findLast(([key]) => key === field);
+    if (!entry) continue;
+    let value: unknown = entry[1];
+    if (value instanceof Raw) {
+      try {
+        value = JSON.parse(value.text);
+      } catch {
+        continue;
+      }
+    }
+    if (!Number.isInteger(value)) found.push(`${field}=${toJson(entry[1]).slice(0, 40)}`);
+  }
+  return found;
+}
+
 /** Procedure paths that are not procedures: prototype names, traversal, huge batches. */
 const oddProcedure = fc.oneof(
   fc.constantFrom(
@@ -191,6 +237,9 @@ describe('tRPC: hostile calls of every procedure', () => {
     await fc.assert(
       fc.asyncProperty(planFor(op), async (plan) => {
         const res = await sendAndCheck(fx, 'trpc', requestOf(op, plan));
+        // A refused subscription may answer 200 with an error event: sendAndCheck checks those.
+        const wrong = op.transport === 'sse' ? [] : nonIntegers(op, plan);
+        if (res && wrong.length > 0) expect(res.status, `${wrong.join(', ')} was taken as an integer`).toBeGreaterThanOrEqual(400);
         await afterCall(fx, plan.shape === 'single' && plan.wrongMethod === null ? op : undefined, res);
       }),
       fcParams(RUNS_PER_OPERATION),

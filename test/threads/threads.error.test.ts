@@ -150,7 +150,7 @@ describe('GET /api/v1/ai/threads: 422', () => {
   it.each([
     ['limit=0', { limit: ['The limit field must be at least 1.'] }],
     ['limit=101', { limit: ['The limit field must not be greater than 100.'] }],
-    ['limit=abc', { limit: ['The limit field must be a number.'] }],
+    ['limit=abc', { limit: ['The limit field must be an integer.'] }],
     ['after=0', { after: ['The after field must be at least 1.'] }],
     ['after=1&before=2', { before: ['The before field must not be combined with after.'] }],
     ['metadata_value=a', { metadata_key: ['The metadata key field is required when metadata value is present.'] }],

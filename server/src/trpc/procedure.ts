@@ -6,7 +6,7 @@ import type { Operation } from '@ai-threads/contracts';
 import { AppError, databaseUnavailable, isDatabaseUnavailable, toTRPCError } from '../errors.js';
 import type { Context } from './context.js';
 import { t, type Meta } from './init.js';
-import { fieldErrorsFromIssues } from './validation.js';
+import { fieldErrorsFromIssues, restInput } from './validation.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -16,7 +16,12 @@ const HEADER_FIELDS: Record<string, string> = { lastEventId: 'last_event_id' };
 /** Turns app errors and input validation failures into the tRPC errors of the error table. */
 const errorBoundary = t.middleware(async ({ ctx, meta, next, getRawInput }) => {
   // No input is an empty object, as on the REST face: typed clients send none for `me.get.query()`.
-  const result = await next({ getRawInput: async () => (await getRawInput()) ?? {} });
+  const result = await next({
+    getRawInput: async () => {
+      const raw = (await getRawInput()) ?? {};
+      return ctx.face === 'rest' && meta?.operation ? restInput(meta.operation, raw) : raw;
+    },
+  });
   if (result.ok) return result;
   const error = result.error;
   let app: AppError | undefined;

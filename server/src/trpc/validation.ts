@@ -1,7 +1,9 @@
 // Turns zod issues into Laravel-style field errors ("The content field is required."), so a 422
 // reads the same whichever rule failed. Contract messages that are sentence fragments ("must ...")
-// are kept; zod's generic messages are replaced by Laravel's wording.
+// are kept; zod's generic messages are replaced by Laravel's wording. Also turns the REST face's
+// path and query strings into the integers the contracts expect.
 import type { z } from 'zod';
+import type { Operation } from '@ai-threads/contracts';
 import type { FieldErrors } from '../errors.js';
 
 type Issue = z.core.$ZodIssue;
@@ -78,4 +80,60 @@ export function fieldErrorsFromIssues(
     if (!list.includes(message)) list.push(message);
   }
   return fields;
+}
+
+/**
+ * A decimal integer as REST writes one in a path or a query: digits with no sign, space, leading
+ * zero, fraction or exponent. A minus is let through so that "-1" reads "must be at least 1";
+ * everything else ("0x10", " 12 ", "1e1", "+1", "012", "1.0") stays a string for the contract to
+ * refuse as "must be an integer".
+ */
+const DECIMAL_INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
+
+type Def = { type: string; innerType?: unknown; in?: unknown; shape?: Record<string, unknown> };
+const defOf = (schema: unknown): Def => (schema as { _zod: { def: Def } })._zod.def;
+
+/** Whether a field's schema takes a number (through optional, default, nullable and pipes). */
+function takesNumber(schema: unknown): boolean {
+  let def = defOf(schema);
+  for (;;) {
+    if (def.innerType !== undefined) def = defOf(def.innerType);
+    else if (def.type === 'pipe') def = defOf(def.in);
+    else return def.type === 'number';
+  }
+}
+
+const restIntegerFields = new WeakMap<Operation, readonly string[]>();
+
+/**
+ * The fields REST sends as strings and the contract wants as integers: the path parameters, and
+ * on a GET or DELETE (no body: every field is in the query) every integer field. A JSON body's
+ * values are JSON, as on tRPC: there a string stays a string.
+ */
+function integerFieldsOf(op: Operation): readonly string[] {
+  let fields = restIntegerFields.get(op);
+  if (!fields) {
+    const shape = defOf(op.input).shape ?? {};
+    const inQuery = op.method === 'GET' || op.method === 'DELETE';
+    fields = Object.keys(shape).filter((name) => (inQuery || Object.hasOwn(op.pathParams, name)) && takesNumber(shape[name]));
+    restIntegerFields.set(op, fields);
+  }
+  return fields;
+}
+
+/**
+ * The REST face's input as the contract takes it: each plain decimal string of an integer field
+ * made a number. The contracts never coerce (see `Integer` in contracts/src/common.ts), so the
+ * tRPC face takes JSON numbers only, and REST takes exactly what a URL can say plainly.
+ */
+export function restInput(op: Operation, raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  let input: Record<string, unknown> | undefined;
+  for (const field of integerFieldsOf(op)) {
+    const value: unknown = Object.hasOwn(raw, field) ? (raw as Record<string, unknown>)[field] : undefined;
+    if (typeof value !== 'string' || !DECIMAL_INTEGER.test(value)) continue;
+    input ??= { ...raw };
+    input[field] = Number(value);
+  }
+  return input ?? raw;
 }
