@@ -33,6 +33,14 @@ export interface AuthServiceDeps {
 const KNOWN = new Set<string>(PERMISSIONS);
 const known = (list: readonly string[]) => list.filter((p): p is Permission => KNOWN.has(p));
 
+/**
+ * What a user holds when signed in: their role's permissions, and always the management of their
+ * own API tokens, so that no role can leave someone unable to revoke a leaked token.
+ */
+export function sessionPermissions(rolePermissions: readonly string[]): Permission[] {
+  return known([...new Set([...rolePermissions, 'api_tokens.manage'])].sort());
+}
+
 function tooManyAttempts(blocked: RateLimitResult): AppError {
   return new AppError('rate_limited', {
     headers: {
@@ -122,7 +130,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         }
         return {
           user: publicUser(row.user),
-          permissions: known(row.permissions),
+          permissions: sessionPermissions(row.permissions),
           via: 'session',
           sessionId: parsed.id,
           apiTokenId: null,
@@ -134,7 +142,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (row.token.revokedAt) return null;
       if (row.token.expiresAt && row.token.expiresAt.getTime() <= at.getTime()) return null;
       // A token never holds more than its owner holds now, whatever it was created with.
-      const owner = new Set(row.permissions);
+      const owner = new Set<string>(sessionPermissions(row.permissions));
       return {
         user: publicUser(row.user),
         permissions: known(row.token.permissions.filter((p) => owner.has(p))),
