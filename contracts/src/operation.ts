@@ -10,6 +10,7 @@ export const PERMISSIONS = [
   'ai_threads.delete',
   'ai_thread_messages.view',
   'ai_thread_messages.create',
+  'api_tokens.manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

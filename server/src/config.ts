@@ -1,5 +1,6 @@
 // Configuration from the environment, validated once at start. A bad value stops the start with a
 // message naming the variable. Add every new setting here, with its default, and to the README.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
@@ -8,6 +9,55 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, or a subnet as address/prefix-length or address/netmask, as express accepts them. */
+function isAddressOrSubnet(entry: string): boolean {
+  const [address = '', range, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(range) === 4;
+}
+
+/**
+ * TRUST_PROXY, as express's `trust proxy` setting: `false` (the socket's peer is the client), a
+ * number of proxy hops, or the proxies' addresses, subnets and names (loopback, linklocal,
+ * uniquelocal). Never `true`: express would then take the left-most X-Forwarded-For entry, which
+ * any client writes itself, and a rotating header would escape every per-IP limit.
+ */
+function trustProxy(raw: string, ctx: z.RefinementCtx): false | number | string[] {
+  const value = raw.trim().toLowerCase();
+  if (value === '' || value === 'false' || value === '0') return false;
+  if (value === 'true') {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'true would believe any client-sent X-Forwarded-For; give the number of proxies in front of the service ' +
+        '(TRUST_PROXY=1 for one), or their addresses or subnets (e.g. TRUST_PROXY=loopback,10.0.0.0/8), or false',
+    });
+    return z.NEVER;
+  }
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 100) ctx.addIssue({ code: 'custom', message: 'must be at most 100 proxy hops' });
+    return hops;
+  }
+  const entries = value.split(',').map((e) => e.trim());
+  const bad = entries.filter((e) => !PROXY_NAMES.has(e) && !isAddressOrSubnet(e));
+  if (bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        `must be false, a number of proxy hops, or a comma-separated list of addresses, subnets and ` +
+        `loopback/linklocal/uniquelocal (not ${bad.map((e) => JSON.stringify(e)).join(', ')})`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+}
 
 export const ConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -43,10 +93,8 @@ export const ConfigSchema = z.object({
   STATE_MAX_BYTES: int(64 * 1024, 2, 10 * 1024 * 1024),
   STATE_MAX_DEPTH: int(32, 1, 1000),
   SESSION_TTL_SECONDS: int(30 * 24 * 3600, 60),
-  TRUST_PROXY: z
-    .enum(['true', 'false', '1', '0', ''])
-    .default('false')
-    .transform((v) => v === 'true' || v === '1'),
+  /** Who may tell the client's IP (X-Forwarded-For): see trustProxy below. */
+  TRUST_PROXY: z.string().default('false').transform(trustProxy),
   /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: optionalString,
   /** Other origins trusted for browser calls (comma-separated): CORS with credentials, and cookie-authenticated mutations. */

@@ -100,8 +100,8 @@ describe('cli: on the service database', { timeout: 90_000 }, () => {
     const run = await cli('roles:list');
     expect(run.code, run.stderr).toBe(0);
     const roles = JSON.parse(run.stdout) as Array<{ name: string; permissions: string[] }>;
-    expect(roles.find((r) => r.name === 'viewer')?.permissions).toEqual(['ai_thread_messages.view', 'ai_threads.view']);
-    expect(roles.find((r) => r.name === 'member')?.permissions).toHaveLength(6);
+    expect(roles.find((r) => r.name === 'viewer')?.permissions).toEqual(['ai_thread_messages.view', 'ai_threads.view', 'api_tokens.manage']);
+    expect(roles.find((r) => r.name === 'member')?.permissions).toHaveLength(7);
   });
 
   it('creates a viewer and prints it', async () => {

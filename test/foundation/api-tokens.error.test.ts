@@ -69,7 +69,7 @@ describe('POST /api-tokens validation', () => {
 
 describe('permissions outside the caller\'s', () => {
   it('a token cannot make a token with a permission it lacks: 422', async () => {
-    const viewOnly = await createApiToken(app, user.token, { permissions: ['ai_threads.view'] });
+    const viewOnly = await createApiToken(app, user.token, { permissions: ['ai_threads.view', 'api_tokens.manage'] });
     const res = await create(viewOnly.token, { name: 'escalate', permissions: ['ai_threads.view', 'ai_threads.create'] });
     const message = 'The permissions.1 field must be a permission you hold (ai_threads.create is not).';
     expectRestError(res, 422, { message, errors: { 'permissions.1': [message] } });

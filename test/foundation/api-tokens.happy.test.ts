@@ -65,7 +65,7 @@ describe('POST /api-tokens', () => {
 
   it('by an API token, for a narrower token', async () => {
     const user = await app.signUp();
-    const parent = await createApiToken(app, user.token, { permissions: ['ai_threads.view', 'ai_threads.create'] });
+    const parent = await createApiToken(app, user.token, { permissions: ['ai_threads.view', 'ai_threads.create', 'api_tokens.manage'] });
     const child = await app.api('POST', '/api-tokens', {
       token: parent.token,
       body: { name: 'child', permissions: ['ai_threads.view'] },

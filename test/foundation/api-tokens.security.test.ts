@@ -1,6 +1,7 @@
 // API token security: the secret is shown once and stored as a hash; revoked and expired tokens
 // answer exactly 401; a token never holds more than its owner holds now, and a call it lacks the
 // permission for is 403 (checked on POST /ai/threads, the first permission-guarded operation);
+// only a token given api_tokens.manage manages tokens, and never makes one that outlives it;
 // cookie-authenticated token management needs a same-origin Origin (CSRF), Bearer calls need none.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -109,12 +110,12 @@ describe('a token never holds more than its owner holds now', () => {
   it('when the owner becomes a viewer, the token loses what the owner lost', async () => {
     const owner = await app.signUp();
     const broad = await createApiToken(app, owner.token, {
-      permissions: ['ai_threads.view', 'ai_threads.create', 'ai_thread_messages.view'],
+      permissions: ['ai_threads.view', 'ai_threads.create', 'ai_thread_messages.view', 'api_tokens.manage'],
     });
     await setRole(app, owner.id, 'viewer');
 
     const me = await app.api('GET', '/me', { token: broad.token });
-    expect([...me.body.permissions].sort()).toEqual(['ai_thread_messages.view', 'ai_threads.view']);
+    expect([...me.body.permissions].sort()).toEqual(['ai_thread_messages.view', 'ai_threads.view', 'api_tokens.manage']);
     const res = await create422(broad.token, ['ai_threads.create']);
     expect(res.body.errors).toStrictEqual({
       'permissions.0': ['The permissions.0 field must be a permission you hold (ai_threads.create is not).'],
@@ -176,6 +177,122 @@ describe('403: a caller or token without the permission', () => {
   it('a token with the permission can', async () => {
     const creator = await createApiToken(app, user.token, { permissions: ['ai_threads.create'] });
     expect((await app.api('POST', '/ai/threads', { token: creator.token, body: THREAD })).status).toBe(201);
+  });
+});
+
+describe('api_tokens.manage: only a token made for it manages tokens', () => {
+  it('a token without it cannot create, list, get or revoke other tokens, on either face: 403, nothing changes', async () => {
+    const owner = await app.signUp();
+    const other = await createApiToken(app, owner.token, { permissions: ['ai_threads.view'] });
+    const viewOnly = await createApiToken(app, owner.token, { permissions: ['ai_threads.view'] });
+    const bearer = { token: viewOnly.token };
+    const otherPath = `/api-tokens/${other.api_token.id}`;
+
+    const rest = [
+      () => app.api('POST', '/api-tokens', { ...bearer, body: TOKEN_BODY }),
+      () => app.api('GET', '/api-tokens', bearer),
+      () => app.api('GET', otherPath, bearer),
+      () => app.api('DELETE', otherPath, bearer),
+      () => app.api('DELETE', '/api-tokens/999999', bearer),
+    ];
+    for (const call of rest) expectRestError(await expectNothingStored(app, call), 403, FORBIDDEN);
+
+    const rpc = [
+      () => trpc(app, 'mutation', 'apiTokens.create', TOKEN_BODY, bearer),
+      () => trpc(app, 'query', 'apiTokens.list', {}, bearer),
+      () => trpc(app, 'query', 'apiTokens.get', { id: other.api_token.id }, bearer),
+      () => trpc(app, 'mutation', 'apiTokens.revoke', { id: other.api_token.id }, bearer),
+    ];
+    for (const call of rpc) expectTrpcError(await expectNothingStored(app, call), 403, FORBIDDEN.message);
+
+    // Nothing was revoked: both tokens still work, and the owner still sees both.
+    expect((await app.api('GET', '/me', { token: other.token })).status).toBe(200);
+    expect((await app.api('GET', '/me', bearer)).status).toBe(200);
+    const listed = await app.api('GET', '/api-tokens', { token: owner.token });
+    expect(listed.body.data.map((t: { id: number }) => t.id).sort()).toEqual([other.api_token.id, viewOnly.api_token.id].sort());
+  });
+
+  it('a token given it manages its owner\'s tokens, and still gives no more than it holds', async () => {
+    const owner = await app.signUp();
+    const manager = await createApiToken(app, owner.token, { permissions: ['ai_threads.view', 'api_tokens.manage'] });
+    expect((await app.api('GET', '/me', { token: manager.token })).body.permissions).toEqual(['ai_threads.view', 'api_tokens.manage']);
+
+    const child = await createApiToken(app, manager.token, { permissions: ['ai_threads.view'] });
+    expect((await app.api('GET', '/api-tokens', { token: manager.token })).status).toBe(200);
+    expect((await trpc(app, 'query', 'apiTokens.get', { id: child.api_token.id }, { token: manager.token })).status).toBe(200);
+    expect((await app.api('DELETE', `/api-tokens/${child.api_token.id}`, { token: manager.token })).status).toBe(204);
+    expectRestError(await app.api('GET', '/me', { token: child.token }), 401, UNAUTHENTICATED);
+
+    const more = await expectNothingStored(app, () =>
+      app.api('POST', '/api-tokens', { token: manager.token, body: { name: 'x', permissions: ['ai_threads.create'] } }),
+    );
+    expect(more.status).toBe(422);
+  });
+
+  it('every session holds it, a viewer\'s too, by bearer or cookie', async () => {
+    const viewer = await app.signUp();
+    await setRole(app, viewer.id, 'viewer');
+    const me = await app.api('GET', '/me', { token: viewer.token });
+    expect(me.body.permissions).toContain('api_tokens.manage');
+
+    const created = await app.api('POST', '/api-tokens', {
+      headers: cookieHeaders(viewer.token, app.url),
+      body: { name: 'viewer manager', permissions: ['ai_threads.view', 'api_tokens.manage'] },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.api_token.permissions).toEqual(['ai_threads.view', 'api_tokens.manage']);
+    expect((await trpc(app, 'query', 'apiTokens.list', {}, { token: viewer.token })).status).toBe(200);
+    expect((await app.api('DELETE', `/api-tokens/${created.body.api_token.id}`, { headers: cookieHeaders(viewer.token, app.url) })).status).toBe(204);
+  });
+});
+
+describe('a token cannot outlive the token that made it', () => {
+  const inAnHour = () => new Date(Date.now() + 3600_000).toISOString();
+
+  async function expiringManager() {
+    const owner = await app.signUp();
+    const parent = await createApiToken(app, owner.token, {
+      permissions: ['ai_threads.view', 'api_tokens.manage'],
+      expires_at: inAnHour(),
+    });
+    return { owner, parent, until: String(parent.api_token['expires_at']) };
+  }
+
+  it('a token that expires cannot make one that never does, on either face: 422 on expires_at, nothing stored', async () => {
+    const { parent, until } = await expiringManager();
+    const body = { name: 'heir', permissions: ['ai_threads.view'] };
+    const message = `The expires at field is required when a token that expires creates a token (at the latest ${until}).`;
+
+    const rest = await expectNothingStored(app, () => app.api('POST', '/api-tokens', { token: parent.token, body }));
+    expectRestError(rest, 422, { message, errors: { expires_at: [message] } });
+    const rpc = await expectNothingStored(app, () => trpc(app, 'mutation', 'apiTokens.create', body, { token: parent.token }));
+    expectTrpcError(rpc, 422, message, { expires_at: [message] });
+  });
+
+  it('nor one that expires after it, on either face; one expiring with it or before is made', async () => {
+    const { parent, until } = await expiringManager();
+    const later = { name: 'heir', permissions: ['ai_threads.view'], expires_at: new Date(Date.parse(until) + 1000).toISOString() };
+    const message = `The expires at field must be a date no later than ${until}, when the token making it expires.`;
+
+    const rest = await expectNothingStored(app, () => app.api('POST', '/api-tokens', { token: parent.token, body: later }));
+    expectRestError(rest, 422, { message, errors: { expires_at: [message] } });
+    const rpc = await expectNothingStored(app, () => trpc(app, 'mutation', 'apiTokens.create', later, { token: parent.token }));
+    expectTrpcError(rpc, 422, message, { expires_at: [message] });
+
+    const same = await createApiToken(app, parent.token, { permissions: ['ai_threads.view'], expires_at: until });
+    expect(same.api_token['expires_at']).toBe(until);
+    const sooner = new Date(Date.parse(until) - 60_000).toISOString();
+    const before = await trpc(app, 'mutation', 'apiTokens.create', { name: 'sooner', permissions: ['ai_threads.view'], expires_at: sooner }, { token: parent.token });
+    expect(before.status).toBe(201);
+    expect(before.body.result.data.api_token.expires_at).toBe(sooner);
+  });
+
+  it('a token that never expires, and a session, may make tokens that never expire', async () => {
+    const owner = await app.signUp();
+    const forever = await createApiToken(app, owner.token, { permissions: ['ai_threads.view', 'api_tokens.manage'] });
+    expect(forever.api_token['expires_at']).toBeNull();
+    const child = await createApiToken(app, forever.token, { permissions: ['ai_threads.view'] });
+    expect(child.api_token['expires_at']).toBeNull();
   });
 });
 

@@ -19,7 +19,7 @@ const PASSWORD = 'correct horse battery';
 let app: TestApp;
 beforeAll(async () => {
   app = await startTestApp({
-    env: { RATE_LIMIT_REQUESTS_PER_MINUTE: String(LIMIT), SIGN_IN_ATTEMPTS_PER_MINUTE_PER_EMAIL: '2', TRUST_PROXY: 'true' },
+    env: { RATE_LIMIT_REQUESTS_PER_MINUTE: String(LIMIT), SIGN_IN_ATTEMPTS_PER_MINUTE_PER_EMAIL: '2', TRUST_PROXY: '1' },
   });
 });
 afterAll(async () => {

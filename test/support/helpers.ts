@@ -17,8 +17,9 @@ export const MEMBER_PERMISSIONS = [
   'ai_threads.delete',
   'ai_threads.update',
   'ai_threads.view',
+  'api_tokens.manage',
 ];
-export const VIEWER_PERMISSIONS = ['ai_thread_messages.view', 'ai_threads.view'];
+export const VIEWER_PERMISSIONS = ['ai_thread_messages.view', 'ai_threads.view', 'api_tokens.manage'];
 
 export const UNAUTHENTICATED = { message: 'Unauthenticated.' };
 export const FORBIDDEN = { message: 'This action is unauthorized.' };

@@ -95,7 +95,7 @@ export interface paths {
         put?: never;
         /**
          * Create a personal API token
-         * @description The secret is in `token`, shown this once. Its permissions must be a subset of the caller's; a token cannot create tokens with more than it holds.
+         * @description The secret is in `token`, shown this once. Its permissions must be a subset of the caller's; a token cannot create tokens with more than it holds, nor tokens that outlive it: a token with an expiry may only create tokens that expire no later than itself. Needs `api_tokens.manage` (sessions always hold it).
          */
         post: operations["apiTokens.create"];
         delete?: never;
@@ -117,7 +117,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke one of your API tokens
-         * @description The token stops working at once.
+         * @description The token stops working at once. A token may always revoke itself; revoking another token needs `api_tokens.manage` (sessions always hold it).
          */
         delete: operations["apiTokens.revoke"];
         options?: never;
@@ -278,7 +278,7 @@ export interface components {
         Me: {
             user: components["schemas"]["User"];
             /** @description The caller's effective permissions (a token's are a subset of its owner's). */
-            permissions: ("ai_threads.view" | "ai_threads.create" | "ai_threads.update" | "ai_threads.delete" | "ai_thread_messages.view" | "ai_thread_messages.create")[];
+            permissions: ("ai_threads.view" | "ai_threads.create" | "ai_threads.update" | "ai_threads.delete" | "ai_thread_messages.view" | "ai_thread_messages.create" | "api_tokens.manage")[];
             auth: {
                 /** @enum {string} */
                 type: "session" | "api_token";
@@ -292,7 +292,7 @@ export interface components {
         ApiToken: {
             id: number;
             name: string;
-            permissions: ("ai_threads.view" | "ai_threads.create" | "ai_threads.update" | "ai_threads.delete" | "ai_thread_messages.view" | "ai_thread_messages.create")[];
+            permissions: ("ai_threads.view" | "ai_threads.create" | "ai_threads.update" | "ai_threads.delete" | "ai_thread_messages.view" | "ai_thread_messages.create" | "api_tokens.manage")[];
             /** @description The first characters of the token, to recognise it. */
             token_prefix: string;
             /**
@@ -703,6 +703,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The caller or its token lacks the permission. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Validation failed. */
             422: {
                 headers: {
@@ -743,7 +752,7 @@ export interface operations {
                     permissions: string[];
                     /**
                      * Format: date-time
-                     * @description Optional expiry (ISO-8601), in the future.
+                     * @description Expiry (ISO-8601), in the future. Optional for a session; required, and no later than its own expiry, when the caller is a token that expires.
                      */
                     expires_at?: string;
                 };
@@ -843,6 +852,15 @@ export interface operations {
             };
             /** @description No, unknown, expired or revoked credentials. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller or its token lacks the permission. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

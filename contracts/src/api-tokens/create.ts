@@ -11,15 +11,21 @@ export const createApiToken = defineOperation({
   summary: 'Create a personal API token',
   description:
     "The secret is in `token`, shown this once. Its permissions must be a subset of the caller's; " +
-    'a token cannot create tokens with more than it holds.',
+    'a token cannot create tokens with more than it holds, nor tokens that outlive it: a token with an expiry ' +
+    'may only create tokens that expire no later than itself. Needs `api_tokens.manage` (sessions always hold it).',
   tags: ['API tokens'],
   auth: 'required',
+  permission: 'api_tokens.manage',
   rateLimit: 'requests',
   successStatus: 201,
   input: z.object({
     name: storable(z.string().trim().min(1).max(100)),
     permissions: z.array(z.string().max(100)).min(1).max(20),
-    expires_at: z.iso.datetime({ offset: true }).optional().meta({ description: 'Optional expiry (ISO-8601), in the future.' }),
+    expires_at: z.iso.datetime({ offset: true }).optional().meta({
+      description:
+        'Expiry (ISO-8601), in the future. Optional for a session; required, and no later than its own expiry, ' +
+        'when the caller is a token that expires.',
+    }),
   }),
   output: z.object({ api_token: ApiToken, token: z.string() }).meta({ id: 'CreatedApiToken' }),
   errors: [400, 401, 403, 413, 422, 429],

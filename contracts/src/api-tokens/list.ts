@@ -11,11 +11,12 @@ export const listApiTokens = defineOperation({
   description: 'Active tokens (not revoked), newest first. Secrets are never shown again.',
   tags: ['API tokens'],
   auth: 'required',
+  permission: 'api_tokens.manage',
   rateLimit: 'requests',
   successStatus: 200,
   input: PageQuery,
   output: Page(ApiToken).meta({ id: 'ApiTokenPage' }),
-  errors: [401, 422, 429],
+  errors: [401, 403, 422, 429],
 });
 
 export const getApiToken = defineOperation({
@@ -25,9 +26,10 @@ export const getApiToken = defineOperation({
   summary: 'Get one of your API tokens',
   tags: ['API tokens'],
   auth: 'required',
+  permission: 'api_tokens.manage',
   rateLimit: 'requests',
   successStatus: 200,
   input: z.object({ id: IdParam }),
   output: ApiToken,
-  errors: [401, 404, 422, 429],
+  errors: [401, 403, 404, 422, 429],
 });

@@ -7,7 +7,9 @@ export const revokeApiToken = defineOperation({
   method: 'DELETE',
   path: '/api-tokens/{id}',
   summary: 'Revoke one of your API tokens',
-  description: 'The token stops working at once.',
+  description:
+    'The token stops working at once. A token may always revoke itself; revoking another token needs ' +
+    '`api_tokens.manage` (sessions always hold it).',
   tags: ['API tokens'],
   auth: 'required',
   rateLimit: 'requests',

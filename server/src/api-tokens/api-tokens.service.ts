@@ -1,5 +1,6 @@
 // Personal API tokens: a token's permissions are a subset of its owner's (and, when a token makes
-// a token, of that token's); the secret is returned once and only its hash is kept.
+// a token, of that token's, and it expires no later than that token); the secret is returned once
+// and only its hash is kept.
 import type { ApiToken, Permission } from '@ai-threads/contracts';
 import { PERMISSIONS } from '@ai-threads/contracts';
 import type { Database } from '@ai-threads/db';
@@ -25,6 +26,16 @@ export function toApiTokenResource(row: repo.ApiTokenRow): ApiToken {
 
 export function createApiTokensService(deps: { db: Database; now?: () => Date }) {
   const now = deps.now ?? (() => new Date());
+
+  /** When the calling token expires; null for a session or a token that never expires. */
+  async function makerExpiry(principal: Principal): Promise<Date | null> {
+    if (principal.apiTokenId === null) return null;
+    const maker = await repo.findApiToken(deps.db, principal.user.id, principal.apiTokenId);
+    // Revoked between authentication and now: the credential no longer works.
+    if (!maker) throw new AppError('unauthenticated');
+    return maker.expiresAt;
+  }
+
   return {
     async create(principal: Principal, input: { name: string; permissions: string[]; expires_at?: string | undefined }) {
       const fields: FieldErrors = {};
@@ -37,6 +48,16 @@ export function createApiTokensService(deps: { db: Database; now?: () => Date })
       if (input.expires_at !== undefined) {
         expiresAt = new Date(input.expires_at);
         if (!(expiresAt.getTime() > now().getTime())) fields['expires_at'] = ['The expires at field must be a date in the future.'];
+      }
+      // A token cannot outlive the token that made it: otherwise a short-lived token would mint
+      // itself an heir with no expiry and keep working for ever.
+      const limit = await makerExpiry(principal);
+      if (limit && !fields['expires_at']) {
+        if (expiresAt === null) {
+          fields['expires_at'] = [`The expires at field is required when a token that expires creates a token (at the latest ${limit.toISOString()}).`];
+        } else if (expiresAt.getTime() > limit.getTime()) {
+          fields['expires_at'] = [`The expires at field must be a date no later than ${limit.toISOString()}, when the token making it expires.`];
+        }
       }
       if (Object.keys(fields).length > 0) throw new AppError('validation', { fields });
       const token = newToken('api_token');
@@ -63,6 +84,9 @@ export function createApiTokensService(deps: { db: Database; now?: () => Date })
     },
 
     async revoke(principal: Principal, id: number) {
+      // Giving up one's own power needs no permission; taking another token's does.
+      const itself = principal.apiTokenId === id;
+      if (!itself && !principal.permissions.includes('api_tokens.manage')) throw new AppError('forbidden');
       if (!(await repo.revokeApiToken(deps.db, principal.user.id, id))) {
         throw new AppError('not_found', { message: 'API token not found.' });
       }

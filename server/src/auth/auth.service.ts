@@ -4,7 +4,7 @@ import type { Permission } from '@ai-threads/contracts';
 import { PERMISSIONS } from '@ai-threads/contracts';
 import type { Database } from '@ai-threads/db';
 import { AppError } from '../errors.js';
-import type { RateLimiter } from '../rate-limit/limiter.js';
+import type { RateLimiter, RateLimitResult } from '../rate-limit/limiter.js';
 import * as repo from './auth.repo.js';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { newToken, parseToken, secretMatches } from './secrets.js';
@@ -32,6 +32,24 @@ export interface AuthServiceDeps {
 
 const KNOWN = new Set<string>(PERMISSIONS);
 const known = (list: readonly string[]) => list.filter((p): p is Permission => KNOWN.has(p));
+
+/**
+ * What a user holds when signed in: their role's permissions, and always the management of their
+ * own API tokens, so that no role can leave someone unable to revoke a leaked token.
+ */
+export function sessionPermissions(rolePermissions: readonly string[]): Permission[] {
+  return known([...new Set([...rolePermissions, 'api_tokens.manage'])].sort());
+}
+
+function tooManyAttempts(blocked: RateLimitResult): AppError {
+  return new AppError('rate_limited', {
+    headers: {
+      'Retry-After': String(blocked.retryAfterSeconds),
+      'X-RateLimit-Limit': String(blocked.limit),
+      'X-RateLimit-Remaining': '0',
+    },
+  });
+}
 
 function publicUser(user: repo.UserRow): Principal['user'] {
   const { passwordHash: _omit, ...rest } = user;
@@ -68,26 +86,17 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     async signIn(input: { email: string; password: string }, ip: string) {
       const email = input.email.trim().toLowerCase();
-      const [byIp, byEmail] = await Promise.all([
-        deps.limiter.consume('sign-in-ip', ip, deps.signInPerIp),
-        deps.limiter.peek('sign-in-email', email, deps.signInPerEmail),
-      ]);
-      const blocked = !byIp.allowed ? byIp : !byEmail.allowed ? byEmail : null;
-      if (blocked) {
-        throw new AppError('rate_limited', {
-          headers: {
-            'Retry-After': String(blocked.retryAfterSeconds),
-            'X-RateLimit-Limit': String(blocked.limit),
-            'X-RateLimit-Remaining': '0',
-          },
-        });
-      }
+      // Each attempt takes its point before the password is checked: a check-then-count would let
+      // parallel requests (or one tRPC batch) all pass the check before any of them was counted.
+      // The IP goes first, so a request refused for its IP costs the email nothing.
+      const byIp = await deps.limiter.consume('sign-in-ip', ip, deps.signInPerIp);
+      if (!byIp.allowed) throw tooManyAttempts(byIp);
+      const byEmail = await deps.limiter.consume('sign-in-email', email, deps.signInPerEmail);
+      if (!byEmail.allowed) throw tooManyAttempts(byEmail);
       const user = await repo.findUserByEmail(deps.db, email);
       const ok = user ? await verifyPassword(user.passwordHash, input.password) : (await verifyAgainstDummy(input.password), false);
-      if (!user || !ok) {
-        await deps.limiter.consume('sign-in-email', email, deps.signInPerEmail);
-        throw AppError.field('email', 'These credentials do not match our records.');
-      }
+      if (!user || !ok) throw AppError.field('email', 'These credentials do not match our records.');
+      // The owner proved the password: the guesses counted so far no longer matter.
       await deps.limiter.reset('sign-in-email', email, deps.signInPerEmail);
       const session = await startSession(user.id);
       return { user: publicUser(user), ...session };
@@ -121,7 +130,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         }
         return {
           user: publicUser(row.user),
-          permissions: known(row.permissions),
+          permissions: sessionPermissions(row.permissions),
           via: 'session',
           sessionId: parsed.id,
           apiTokenId: null,
@@ -133,7 +142,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (row.token.revokedAt) return null;
       if (row.token.expiresAt && row.token.expiresAt.getTime() <= at.getTime()) return null;
       // A token never holds more than its owner holds now, whatever it was created with.
-      const owner = new Set(row.permissions);
+      const owner = new Set<string>(sessionPermissions(row.permissions));
       return {
         user: publicUser(row.user),
         permissions: known(row.token.permissions.filter((p) => owner.has(p))),
