@@ -9,6 +9,7 @@ import postgres from 'postgres';
 import { sql } from 'drizzle-orm';
 import { createApp } from '../../server/src/app.js';
 import { configWith, type Config } from '../../server/src/config.js';
+import { createHttpServer } from '../../server/src/http/server.js';
 import { createLogger, type Logger } from '../../server/src/logger.js';
 import type { Redis } from 'ioredis';
 import { createMemoryRateLimiter, type RateLimiter } from '../../server/src/rate-limit/limiter.js';
@@ -110,7 +111,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   });
   const app = createApp(services);
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createHttpServer(app, config).listen(0, '127.0.0.1', () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
