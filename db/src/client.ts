@@ -4,7 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { ParameterOrJSON, Sql, UnsafeQueryOptions } from 'postgres';
+import { lockDataFolder, type LockOwner } from './pglite-lock.js';
 import * as schema from './schema/index.js';
+
+export { DatabaseLockedError, LOCK_FILE, lockDataFolder, type LockOwner } from './pglite-lock.js';
 
 export type Schema = typeof schema;
 export type Database = PgDatabase<PgQueryResultHKT, Schema>;
@@ -12,6 +15,8 @@ export type Database = PgDatabase<PgQueryResultHKT, Schema>;
 export interface DatabaseHandle {
   db: Database;
   driver: 'postgres' | 'pglite';
+  /** PGlite: the owner of a stale lock on the data folder that this handle took over. */
+  tookOverLockOf?: LockOwner | undefined;
   /** Answers when the database does (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -106,20 +111,34 @@ async function openPglite(dir: string) {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
-  if (dir !== 'memory://' && !dir.startsWith('memory://')) {
+  let lock: Awaited<ReturnType<typeof lockDataFolder>> | undefined;
+  if (!dir.startsWith('memory://')) {
     const { mkdir } = await import('node:fs/promises');
     await mkdir(dir, { recursive: true });
+    // One process per folder: a second one would run its own copy of the database on the same files.
+    lock = await lockDataFolder(dir);
   }
-  const client = await PGlite.create(dir);
+  let client;
+  try {
+    client = await PGlite.create(dir);
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
   const db = drizzle({ client, schema });
   return {
     db: db as unknown as Database,
     driver: 'pglite' as const,
+    tookOverLockOf: lock?.tookOver,
     async ping() {
       await db.execute(sql`select 1`);
     },
     async close() {
-      await client.close();
+      try {
+        await client.close();
+      } finally {
+        await lock?.release();
+      }
     },
     async migrate() {
       await migrate(db, { migrationsFolder });

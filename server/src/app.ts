@@ -34,7 +34,10 @@ function requestContext(services: Services): RequestHandler {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const operation = String(res.locals['operation'] ?? routeLabel(req.path));
       services.metrics.request({ operation, method: req.method, status: res.statusCode }, ms / 1000);
-      log.info({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      // The path and the operation, never the query string: tRPC GETs carry their input there (a
+      // password, a message's content).
+      const path = req.originalUrl.split('?', 1)[0];
+      log.info({ method: req.method, path, operation, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     next();
   };

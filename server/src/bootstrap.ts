@@ -25,7 +25,7 @@ export async function bootServices(config: Config, options: BootOptions = {}): P
     config,
     database,
     logger,
-    limiter: options.limiter ?? (redis ? createRedisRateLimiter(redis) : createMemoryRateLimiter()),
+    limiter: options.limiter ?? (redis ? createRedisRateLimiter(redis, config.REDIS_PREFIX) : createMemoryRateLimiter()),
     ...(redis ? { redis } : {}),
     ...(options.now ? { now: options.now } : {}),
   });

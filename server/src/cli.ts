@@ -235,7 +235,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return EXIT.ok;
   } finally {
-    await services.database.close();
+    // Every connection, Redis's too: one left open would keep the process from exiting.
+    await services.close();
   }
 }
 

@@ -82,6 +82,14 @@ export const ConfigSchema = z.object({
   THREAD_LEASE_GRACE_MS: int(15_000, 0, 600_000),
   /** On SIGTERM, how long answers in flight may take to finish before they are stopped (and marked failed). */
   SHUTDOWN_GRACE_MS: int(25_000, 0, 600_000),
+  /** A request's headers and body must arrive within this (a trickling upload is cut); responses, streams included, are not limited. */
+  REQUEST_TIMEOUT_MS: int(30_000, 1_000, 600_000),
+  /** Prepended to every Redis key and channel, so that deployments can share one Redis without sharing limits or streams. */
+  REDIS_PREFIX: z
+    .string()
+    .max(64)
+    .regex(/^[\w:.-]*$/, 'may hold letters, digits and _ : . - only')
+    .default('ai-threads:'),
   /** Comment lines sent on idle event streams so proxies keep them open. */
   SSE_HEARTBEAT_MS: int(15_000, 10, 600_000),
   REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional()),

@@ -77,8 +77,9 @@ export function toTRPCError(error: AppError): TRPCError {
   return new TRPCError({ code: TABLE[error.code].trpc, message: error.message, cause: error });
 }
 
-// Connection-level failures of the database (postgres.js and node codes, SQLSTATE classes 08 and
-// 57P): the service is unavailable for a moment, not broken.
+// The database cannot take the query now (postgres.js and node codes, SQLSTATE class 08, 53300
+// too many connections, 57P01-03 shut down or starting up): the service is unavailable for a
+// moment, not broken. drizzle wraps these in a DrizzleQueryError: the code is on a cause.
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -90,16 +91,26 @@ const UNAVAILABLE_CODES = new Set([
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
+  '53300',
   '57P01',
   '57P02',
   '57P03',
 ]);
+
+/**
+ * SQLSTATE 55000 (object not in prerequisite state) is mostly a bug, but it is also what a database
+ * that does not accept connections answers (ALTER DATABASE ... ALLOW_CONNECTIONS false, or one
+ * being dropped): only that one is unavailability.
+ */
+const notAcceptingConnections = (e: { code?: unknown; message?: unknown }) =>
+  e.code === '55000' && typeof e.message === 'string' && e.message.includes('not currently accepting connections');
 
 /** Whether an error (or any of its causes) says the database cannot be reached. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth += 1) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+    if (notAcceptingConnections(e as { code?: unknown; message?: unknown })) return true;
     if (e instanceof AggregateError && e.errors.some((inner) => isDatabaseUnavailable(inner))) return true;
   }
   return false;

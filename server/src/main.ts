@@ -1,9 +1,11 @@
 // The process entry point: read the environment, build the services, listen on PORT, and shut
 // down cleanly on SIGTERM/SIGINT. The only file that touches process.env or listens.
 import type { ServerResponse } from 'node:http';
+import { DatabaseLockedError } from '@ai-threads/db';
 import { createApp } from './app.js';
 import { bootServices } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config.js';
+import { createHttpServer } from './http/server.js';
 import { sweepInterrupted } from './messages/messages.repo.js';
 
 /** How often answers that died with a server (lease run out) are marked failed. */
@@ -25,8 +27,12 @@ async function main() {
   }
   const services = await bootServices(config);
   const { logger } = services;
+  if (services.database.tookOverLockOf) {
+    logger.warn({ previousOwner: services.database.tookOverLockOf }, 'took over the PGlite folder from a process that is gone');
+  }
   const app = createApp(services);
-  const server = app.listen(config.PORT, config.HOST, () => {
+  const server = createHttpServer(app, config);
+  server.listen(config.PORT, config.HOST, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     logger.info(
@@ -88,6 +94,11 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
+  // Another process owns the PGlite folder: its message says what to do; a stack would bury it.
+  if (error instanceof DatabaseLockedError) {
+    process.stderr.write(`ai-threads failed to start: ${error.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`ai-threads failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

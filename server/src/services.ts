@@ -93,7 +93,7 @@ export function createServices(deps: AppDeps) {
       messages,
       runs: new AnswerRuns(),
       leaseMs,
-      sharedLog: deps.redis ? createRedisEventLog(deps.redis, logger, { maxWaitMs: leaseMs }) : undefined,
+      sharedLog: deps.redis ? createRedisEventLog(deps.redis, logger, { prefix: config.REDIS_PREFIX, maxWaitMs: leaseMs }) : undefined,
     }),
     config,
     logger,

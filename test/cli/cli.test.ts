@@ -33,8 +33,14 @@ let openDatabase: () => Promise<DatabaseHandle>;
 let cleanup: () => Promise<void>;
 
 function cli(...args: string[]): Promise<Run> {
+  return cliWith({}, ...args);
+}
+
+/** Runs the CLI with more environment; a run that has not exited after 80 s is killed (code -1). */
+function cliWith(extra: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(tsx, ['--conditions=@ai-threads/source', 'server/src/cli.ts', ...args], { cwd: root, env }, (error, stdout, stderr) => {
+    const options = { cwd: root, env: { ...env, ...extra }, timeout: 80_000 };
+    execFile(tsx, ['--conditions=@ai-threads/source', 'server/src/cli.ts', ...args], options, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -85,6 +91,14 @@ describe('cli: usage errors (exit 2, before any database is opened)', () => {
     expect(invalid.stderr).toContain('--password: The password field must be at least 8 characters.');
     expect(permission.code).toBe(2);
     expect(permission.stderr).toContain('--permissions: unknown threads.nuke');
+  });
+});
+
+describe('cli: with Redis configured', { timeout: 120_000 }, () => {
+  it('exits once its command is done (the Redis connection is closed too)', async () => {
+    const run = await cliWith({ REDIS_URL: process.env['REDIS_TEST_URL'] ?? 'redis://127.0.0.1:6379/7' }, 'roles:list');
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).map((r: { name: string }) => r.name)).toEqual(['member', 'viewer']);
   });
 });
 
@@ -156,5 +170,19 @@ describe('cli: on the service database', { timeout: 90_000 }, () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe.skipIf(onPostgres)('cli: on a PGlite folder another process holds', { timeout: 90_000 }, () => {
+  it('refuses (exit 1, naming the owner) and writes nothing', async () => {
+    // The test process holds the folder now, as a running server would.
+    const database = await openDatabase();
+    const before = await database.db.select().from(users);
+    const email = uniqueEmail('refused');
+    const run = await cli('users:create', '--email', email, '--password', 'correct horse battery');
+    expect(run).toMatchObject({ code: 1, stdout: '' });
+    expect(run.stderr).toContain(`is in use by process ${process.pid}`);
+    expect(run.stderr).toContain('PGlite allows one process per folder');
+    expect(await database.db.select().from(users)).toEqual(before);
   });
 });

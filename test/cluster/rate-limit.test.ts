@@ -64,9 +64,9 @@ describe('with Redis: one budget across instances', () => {
     expectLimited(await listThreads(a, user));
     expectLimited(await listThreads(b, user));
 
-    // The counts live in Redis, under the limiter's prefix.
-    const [keys] = await redisCommands(REDIS_DB, ['KEYS', 'rl:*']);
-    expect(keys).toContain(`rl:requests:${LIMIT}:user:${user.id}`);
+    // The counts live in Redis, under the deployment's prefix (REDIS_PREFIX, by default "ai-threads:").
+    const [keys] = await redisCommands(REDIS_DB, ['KEYS', 'ai-threads:rl:*']);
+    expect(keys).toContain(`ai-threads:rl:requests:${LIMIT}:user:${user.id}`);
 
     for (const instance of [a, b]) {
       const metrics = await metricsOf(instance);

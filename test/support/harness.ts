@@ -9,7 +9,8 @@ import postgres from 'postgres';
 import { sql } from 'drizzle-orm';
 import { createApp } from '../../server/src/app.js';
 import { configWith, type Config } from '../../server/src/config.js';
-import { createLogger } from '../../server/src/logger.js';
+import { createHttpServer } from '../../server/src/http/server.js';
+import { createLogger, type Logger } from '../../server/src/logger.js';
 import type { Redis } from 'ioredis';
 import { createMemoryRateLimiter, type RateLimiter } from '../../server/src/rate-limit/limiter.js';
 import { createRedisRateLimiter } from '../../server/src/rate-limit/redis.js';
@@ -50,6 +51,8 @@ export interface TestAppOptions {
   shareDatabaseOf?: TestApp;
   /** A Redis connection for the shared state (rate limits and stream events); closed with the app. */
   redis?: Redis;
+  /** The app's logger (a test that reads the log passes one writing to memory). */
+  logger?: Logger;
 }
 
 export interface ApiResponse<T = any> {
@@ -101,14 +104,14 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const services = createServices({
     config,
     database: db.handle,
-    logger: createLogger(config.LOG_LEVEL),
-    limiter: options.limiter ?? (options.redis ? createRedisRateLimiter(options.redis) : createMemoryRateLimiter()),
+    logger: options.logger ?? createLogger(config.LOG_LEVEL),
+    limiter: options.limiter ?? (options.redis ? createRedisRateLimiter(options.redis, config.REDIS_PREFIX) : createMemoryRateLimiter()),
     ...(options.redis ? { redis: options.redis } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
   const app = createApp(services);
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createHttpServer(app, config).listen(0, '127.0.0.1', () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

@@ -1,4 +1,5 @@
-// Redis: one connection per instance, shared by the rate limiter and the streams' event log.
+// Redis: one connection per instance, shared by the rate limiter and the streams' event log (which
+// adds one subscriber connection for its wake-ups). Every key starts with REDIS_PREFIX.
 // The rate limits live there so every instance counts against one budget. When Redis cannot be
 // reached, each instance falls back to its own in-process counters (rate-limiter-flexible's
 // insurance limiter): limits keep holding per instance, and no request fails because of Redis.
@@ -27,11 +28,13 @@ export function createRedisConnection(url: string, logger: Logger): Redis {
   return redis;
 }
 
-export function createRedisRateLimiter(redis: Redis): RateLimiter {
+/** `prefix` (REDIS_PREFIX) keeps each deployment's counters apart on a shared Redis. */
+export function createRedisRateLimiter(redis: Redis, prefix: string): RateLimiter {
   return createFlexibleRateLimiter(
     (opts) =>
       new RateLimiterRedis({
         ...opts,
+        keyPrefix: `${prefix}${opts.keyPrefix}`,
         storeClient: redis,
         rejectIfRedisNotReady: true,
         insuranceLimiter: new RateLimiterMemory({ points: opts.points, duration: opts.duration }),

@@ -2,7 +2,8 @@
 // run behind a load balancer: each with its own environment, on a port it picks (read from its
 // "listening" log line), with its log kept for waits and failure reports. Every process started
 // here is killed by stopAll() (the suites' afterAll) and, as a last resort, when the test worker
-// exits. Edit when the suites need another way to start or watch an instance.
+// exits; runToExit runs a process that must end by itself (a refused start, the CLI). Edit when
+// the suites need another way to start or watch an instance.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -175,6 +176,35 @@ export async function startInstance(name: string, env: Record<string, string>): 
       return within(exited, 10_000, `${name} to exit`);
     },
   };
+}
+
+export interface Run extends Exit {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a built entry point to its exit: the server (`main`), for one that must refuse to start,
+ * or the operator CLI (`cli`) with its arguments. Killed if it has not exited within `timeoutMs`.
+ */
+export async function runToExit(entry: 'main' | 'cli', env: Record<string, string>, args: string[] = [], timeoutMs = 60_000): Promise<Run> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(`../../../server/dist/${entry}.js`, import.meta.url)), ...args], {
+    cwd: ROOT,
+    env: { ...baseEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  try {
+    return { ...(await within(exited, timeoutMs, `${entry} to exit`)), stdout, stderr };
+  } finally {
+    child.kill('SIGKILL');
+    live.delete(child);
+  }
 }
 
 /** Stops every instance given (those that started), whatever state they are in. */
