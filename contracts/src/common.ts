@@ -19,7 +19,9 @@ export const ValidationErrorBody = z
   });
 export type ValidationErrorBody = z.infer<typeof ValidationErrorBody>;
 
-export const Timestamp = z.string().meta({ description: 'ISO-8601 UTC timestamp', example: '2026-01-31T12:00:00.000Z' });
+export const Timestamp = z
+  .string()
+  .meta({ description: 'ISO-8601 UTC timestamp', format: 'date-time', example: '2026-01-31T12:00:00.000Z' });
 
 /**
  * A positive integer id, also accepted as a decimal string (path and query parameters). One error
@@ -61,6 +63,7 @@ export function Page<T extends z.ZodType>(item: T) {
     next_cursor: z
       .number()
       .int()
+      .min(1)
       .nullable()
       .meta({
         description:
