@@ -299,7 +299,7 @@ function fitRequestBody(operation: Json): void {
     delete operation['requestBody'];
     return;
   }
-  operation['requestBody'] = { required: (schema.required ?? []).length > 0, ...body };
+  operation['requestBody'] = { ...body, required: (schema.required ?? []).length > 0 };
 }
 
 /** `exclusiveMinimum: 0` on an integer is `minimum: 1`, which more tools read right. */
