@@ -25,8 +25,11 @@ export type Usage = Schemas['Usage'];
 export type ErrorBody = Schemas['ErrorBody'];
 export type ValidationErrorBody = Schemas['ValidationErrorBody'];
 
-/** One server-sent event of a streamed answer, with its id (for `Last-Event-ID`). */
-export type MessageStreamEvent = Schemas['StreamEvent'] & { id: string };
+type StreamEventData = Schemas['StreamEventData'];
+/** One server-sent event of a streamed answer: its name, its id (for `Last-Event-ID`) and its data. */
+export type MessageStreamEvent = {
+  [K in StreamEventData['type']]: { event: K; id: string; data: Extract<StreamEventData, { type: K }> };
+}[StreamEventData['type']];
 export type MessageStreamEventName = MessageStreamEvent['event'];
 
 export type SignUpParams = JsonBody<'auth.signUp'>;

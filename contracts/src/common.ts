@@ -19,7 +19,9 @@ export const ValidationErrorBody = z
   });
 export type ValidationErrorBody = z.infer<typeof ValidationErrorBody>;
 
-export const Timestamp = z.string().meta({ description: 'ISO-8601 UTC timestamp', example: '2026-01-31T12:00:00.000Z' });
+export const Timestamp = z
+  .string()
+  .meta({ description: 'ISO-8601 UTC timestamp', format: 'date-time', example: '2026-01-31T12:00:00.000Z' });
 
 /**
  * An integer from `min` to `max`, as a JSON number and nothing else: `true`, `[1]`, `"12"` and
@@ -70,6 +72,7 @@ export function Page<T extends z.ZodType>(item: T) {
     next_cursor: z
       .number()
       .int()
+      .min(1)
       .nullable()
       .meta({
         description:

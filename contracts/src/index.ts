@@ -10,7 +10,17 @@ export * from './text.js';
 export * from './threads/thread.js';
 export * from './messages/message.js';
 export { MessageInput } from './messages/operations.js';
-export { StreamEvent, CancelResult, type StreamEventName } from './messages/stream.js';
+export {
+  StreamEvent,
+  StreamEventData,
+  StreamMessageCreated,
+  StreamResponseDelta,
+  StreamResponseCompleted,
+  StreamError,
+  streamEventData,
+  CancelResult,
+  type StreamEventName,
+} from './messages/stream.js';
 
 import { getMe } from './auth/me.js';
 import { signIn } from './auth/sign-in.js';

@@ -23,11 +23,13 @@ export function codePoints(value: string): number {
 
 /**
  * A string of `min`..`max` code points that can be stored; `trim: true` also refuses text that is
- * only whitespace. The length rule counts code points, not UTF-16 units.
+ * only whitespace. The length rule counts code points, not UTF-16 units (as JSON Schema's
+ * `minLength` and `maxLength` do, which the document states; `pattern` says "not only whitespace").
  */
 export function Text(options: { min?: number; max: number; notBlank?: boolean }) {
   const { min = 0, max, notBlank = false } = options;
-  return z.string().superRefine((value, ctx) => {
+  const rules = { type: 'string', ...(min > 0 ? { minLength: min } : {}), maxLength: max, ...(notBlank ? { pattern: '\\S' } : {}) };
+  return z.string().meta({ override: rules } as Record<string, unknown>).superRefine((value, ctx) => {
     const length = codePoints(value);
     if (length < min) {
       ctx.addIssue({ code: 'custom', message: min <= 1 ? 'is required' : `must be at least ${min} characters` });
@@ -80,7 +82,12 @@ export const Metadata = z
   // The description must be attached before the refinement, or OpenAPI cannot describe the type.
   .meta({
     description: 'Up to 16 string pairs (keys up to 64 characters, values up to 512).',
-    override: { type: 'object', additionalProperties: { type: 'string', maxLength: 512 }, maxProperties: 16 },
+    override: {
+      type: 'object',
+      propertyNames: { minLength: 1, maxLength: 64 },
+      additionalProperties: { type: 'string', maxLength: 512 },
+      maxProperties: 16,
+    },
   } as Record<string, unknown>)
   .superRefine((value, ctx) => {
     const entries = Object.entries(value);

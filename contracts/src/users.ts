@@ -2,12 +2,13 @@
 import { z } from 'zod';
 import { PERMISSIONS } from './operation.js';
 import { Timestamp } from './common.js';
+import { Id } from './fields.js';
 
 export const PermissionName = z.enum(PERMISSIONS);
 
 export const User = z
   .object({
-    id: z.number().int(),
+    id: Id,
     email: z.string(),
     name: z.string().nullable(),
     role: z.string(),

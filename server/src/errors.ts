@@ -28,6 +28,11 @@ const TABLE = {
 
 export type AppErrorCode = keyof typeof TABLE;
 
+/** Headers an error always carries: a 401 names the scheme to authenticate with (RFC 9110). */
+const DEFAULT_HEADERS: Partial<Record<AppErrorCode, Record<string, string>>> = {
+  unauthenticated: { 'WWW-Authenticate': 'Bearer' },
+};
+
 export interface AppErrorOptions {
   message?: string;
   /** 422: field → messages. */
@@ -52,7 +57,7 @@ export class AppError extends Error {
     this.name = 'AppError';
     this.status = TABLE[code].status;
     this.fields = options.fields;
-    this.headers = options.headers ?? {};
+    this.headers = { ...DEFAULT_HEADERS[code], ...options.headers };
   }
 
   /** A 422 for one field, in the Laravel style. */

@@ -105,7 +105,7 @@ describe('cancelling a streamed answer', () => {
     expect(res.body.responseMessage).toMatchObject({ status: 'cancelled', content: '' });
     const events = await stream.all();
     expect(events.map((event) => event.event)).toEqual(['message.created', 'response.completed']);
-    expect(events[1]!.data).toEqual(res.body);
+    expect(events[1]!.data).toEqual({ type: 'response.completed', ...res.body });
   });
 });
 

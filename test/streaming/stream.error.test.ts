@@ -138,8 +138,8 @@ describe('the AI failing after the stream began', () => {
     expect(events[0]!.event).toBe('message.created');
     const last = events.at(-1)!;
     expect(last.event).toBe('error');
-    expect(Object.keys(last.data).sort()).toEqual(['message', 'status']);
-    expect(last.data).toEqual({ message: expect.any(String), status: 502 });
+    expect(Object.keys(last.data).sort()).toEqual(['message', 'status', 'type']);
+    expect(last.data).toEqual({ type: 'error', message: expect.any(String), status: 502 });
     expect(events.filter((event) => event.event === 'response.completed')).toEqual([]);
     expect(events.slice(1, -1).every((event) => event.event === 'response.delta')).toBe(true);
     expect('Partial answer'.startsWith(deltasOf(events).join(''))).toBe(true);
@@ -163,7 +163,7 @@ describe('the AI failing after the stream began', () => {
     fake.script({ type: 'error', status: 500 });
     const events = await (await openStream(app, thread.id, { token: user.token, body: { content: 'Fail' } })).all();
     expect(events.map((event) => event.event)).toEqual(['message.created', 'error']);
-    expect(events[1]!.data).toEqual({ message: expect.any(String), status: 502 });
+    expect(events[1]!.data).toEqual({ type: 'error', message: expect.any(String), status: 502 });
     const messages = await listAll(app, user, thread.id);
     expect(messages.map((m) => [m.role, m.status])).toEqual([['user', 'failed']]);
   });

@@ -38,8 +38,10 @@ describe('POST /ai/threads/{id}/messages/stream', () => {
     expect(names.slice(1, -1).every((name) => name === 'response.delta')).toBe(true);
     expect(names.length).toBeGreaterThan(3);
 
+    // Every data line names its event, for clients that read only data lines.
+    expect(events.map((event) => event.data.type)).toEqual(names);
     const created = events[0]!.data;
-    expect(Object.keys(created).sort()).toEqual(MESSAGE_FIELDS);
+    expect(Object.keys(created).filter((key) => key !== 'type').sort()).toEqual(MESSAGE_FIELDS);
     expect(created).toMatchObject({
       thread_id: thread.id,
       role: 'user',
@@ -58,7 +60,7 @@ describe('POST /ai/threads/{id}/messages/stream', () => {
     expect(text).toBe('The quick brown fox jumps.');
 
     const completed = events.at(-1)!.data;
-    expect(Object.keys(completed).sort()).toEqual(['createdMessage', 'responseMessage']);
+    expect(Object.keys(completed).sort()).toEqual(['createdMessage', 'responseMessage', 'type']);
     expect(completed.createdMessage).toMatchObject({ id: created.id, status: 'completed', content: 'Tell me about foxes' });
     expect(completed.responseMessage).toMatchObject({
       thread_id: thread.id,

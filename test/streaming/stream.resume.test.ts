@@ -43,7 +43,7 @@ describe('a client that disconnects', () => {
     const held = scriptHeld(1);
     const stream = await openStream(app, thread.id, { token: user.token, body: { content: 'Count to four' } });
     const created = (await stream.next())!.data;
-    expect((await readDeltas(stream, 1)).data).toEqual({ delta: 'One ' });
+    expect((await readDeltas(stream, 1)).data).toEqual({ type: 'response.delta', delta: 'One ' });
     stream.abort();
     held.open();
 

@@ -111,7 +111,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get one of your API tokens */
+        /**
+         * Get one of your API tokens
+         * @description The token with this id, without its secret. Revoked tokens and the tokens of others are 404.
+         */
         get: operations["apiTokens.get"];
         put?: never;
         post?: never;
@@ -156,7 +159,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a thread */
+        /**
+         * Get a thread
+         * @description One of your AI threads, with its latest state. The threads of others are 404.
+         */
         get: operations["threads.get"];
         put?: never;
         post?: never;
@@ -225,7 +231,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a message */
+        /**
+         * Get a message
+         * @description One message of one of your AI threads.
+         */
         get: operations["messages.get"];
         put?: never;
         post?: never;
@@ -270,6 +279,7 @@ export interface components {
             name: string | null;
             role: string;
             /**
+             * Format: date-time
              * @description ISO-8601 UTC timestamp
              * @example 2026-01-31T12:00:00.000Z
              */
@@ -296,6 +306,7 @@ export interface components {
             /** @description The first characters of the token, to recognise it. */
             token_prefix: string;
             /**
+             * Format: date-time
              * @description ISO-8601 UTC timestamp
              * @example 2026-01-31T12:00:00.000Z
              */
@@ -324,11 +335,13 @@ export interface components {
             };
             message_count: number;
             /**
+             * Format: date-time
              * @description ISO-8601 UTC timestamp
              * @example 2026-01-31T12:00:00.000Z
              */
             created_at: string;
             /**
+             * Format: date-time
              * @description ISO-8601 UTC timestamp
              * @example 2026-01-31T12:00:00.000Z
              */
@@ -383,6 +396,7 @@ export interface components {
             /** @description Failed or cancelled user messages: why. */
             error: string | null;
             /**
+             * Format: date-time
              * @description ISO-8601 UTC timestamp
              * @example 2026-01-31T12:00:00.000Z
              */
@@ -411,33 +425,97 @@ export interface components {
                 [key: string]: string[];
             };
         };
-        StreamEvent: {
+        /** @description One event's data, as its `data:` line holds it; `type` is the event's name. */
+        StreamEventData: components["schemas"]["StreamMessageCreated"] | components["schemas"]["StreamResponseDelta"] | components["schemas"]["StreamResponseCompleted"] | components["schemas"]["StreamError"];
+        /** @description `message.created`: your message, as stored. */
+        StreamMessageCreated: {
+            id: number;
+            thread_id: number;
+            /** @enum {string} */
+            role: "user" | "assistant";
+            content: string;
+            /** @description User messages: the state sent with the message, or null. */
+            state: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Assistant messages: the state after the AI changes; equal to the state sent when the AI changed nothing. */
+            updated_state: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description `pending` while answering, then `completed`, `failed` or `cancelled`.
+             * @enum {string}
+             */
+            status: "pending" | "completed" | "failed" | "cancelled";
+            /** @description Assistant messages: the model that answered. */
+            model: string | null;
+            /** @description Assistant messages: tokens used, when the provider reports them. */
+            usage: components["schemas"]["Usage"] | null;
+            /** @description Assistant messages: time the AI took. */
+            latency_ms: number | null;
+            /** @description Streamed answers: time to the first text. */
+            time_to_first_token_ms: number | null;
+            /** @description Assistant messages: true when older history was left out to fit the token budget. */
+            context_truncated: boolean;
+            /** @description Failed or cancelled user messages: why. */
+            error: string | null;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            created_at: string;
             /** @constant */
-            event: "message.created";
-            data: components["schemas"]["Message"];
-        } | {
+            type: "message.created";
+        };
+        /** @description `response.delta`: text of the answer as it arrives. */
+        StreamResponseDelta: {
             /** @constant */
-            event: "response.delta";
-            data: {
-                delta: string;
-            };
-        } | {
+            type: "response.delta";
+            /** @description The next piece of the answer text. */
+            delta: string;
+        };
+        /** @description `response.completed`: both messages as stored, as the non-streamed endpoint answers them. */
+        StreamResponseCompleted: {
+            /** @description Your message, as stored. */
+            createdMessage: components["schemas"]["Message"];
+            /** @description The AI's answer; `updated_state` holds the resulting state. */
+            responseMessage: components["schemas"]["Message"];
             /** @constant */
-            event: "response.completed";
-            data: components["schemas"]["MessagePair"];
-        } | {
+            type: "response.completed";
+        };
+        /** @description `error`: the answer failed after the stream began; the stream ends. */
+        StreamError: {
+            message: string;
+            /** @description The HTTP status the same failure has as a JSON answer. */
+            status: number;
             /** @constant */
-            event: "error";
-            data: {
-                message: string;
-                status: number;
-            };
+            type: "error";
         };
     };
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The id of this request in the logs: the `X-Request-Id` sent, when it is 1 to 128 of `[A-Za-z0-9_.:-]`, else a new one. */
+        "X-Request-Id": string;
+        /** @description Requests allowed per minute in this bucket. */
+        "X-RateLimit-Limit": number;
+        /** @description Requests left in this minute. */
+        "X-RateLimit-Remaining": number;
+        /** @description Seconds to wait before retrying. */
+        "Retry-After": number;
+        /** @description The scheme to authenticate with: `Bearer` (a session token or a personal API token). */
+        "WWW-Authenticate": string;
+        /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`. */
+        "Idempotent-Replayed": "true";
+        /** @description The session cookie (`ai_threads_session`, HttpOnly, SameSite=Lax), holding the same token as the body. */
+        "Set-Cookie-Session": string;
+        /** @description Clears the session cookie. */
+        "Set-Cookie-Cleared": string;
+        /** @description The session cookie with a later expiry, when the call authenticated with a cookie and renewed its session. */
+        "Set-Cookie-Renewed": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -460,9 +538,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful response */
+            /** @description Success. */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Session"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -472,6 +556,7 @@ export interface operations {
             /** @description The body is not valid JSON. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -481,6 +566,17 @@ export interface operations {
             /** @description The body is over the size limit. */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -490,6 +586,9 @@ export interface operations {
             /** @description Validation failed. */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -499,12 +598,23 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -529,9 +639,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful response */
+            /** @description Success. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Session"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -541,6 +657,7 @@ export interface operations {
             /** @description The body is not valid JSON. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -550,6 +667,17 @@ export interface operations {
             /** @description The body is over the size limit. */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -559,6 +687,9 @@ export interface operations {
             /** @description Validation failed. */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -568,12 +699,23 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -589,22 +731,57 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": Record<string, never>;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description No content. */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Cleared"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The caller or its token lacks the permission. */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over the size limit. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -614,12 +791,23 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -637,9 +825,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful response */
+            /** @description Success. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -649,6 +843,8 @@ export interface operations {
             /** @description No, unknown, expired or revoked credentials. */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -658,12 +854,23 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -685,9 +892,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful response */
+            /** @description Success. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -697,6 +910,8 @@ export interface operations {
             /** @description No, unknown, expired or revoked credentials. */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -715,6 +930,9 @@ export interface operations {
             /** @description Validation failed. */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -724,12 +942,23 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -748,8 +977,15 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @example CI deploys */
                     name: string;
-                    permissions: string[];
+                    /**
+                     * @example [
+                     *       "ai_threads.view",
+                     *       "ai_thread_messages.view"
+                     *     ]
+                     */
+                    permissions: ("ai_threads.view" | "ai_threads.create" | "ai_threads.update" | "ai_threads.delete" | "ai_thread_messages.view" | "ai_thread_messages.create")[];
                     /**
                      * Format: date-time
                      * @description Expiry (ISO-8601), in the future. Optional for a session; required, and no later than its own expiry, when the caller is a token that expires.
@@ -759,9 +995,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful response */
+            /** @description Success. */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -771,6 +1013,7 @@ export interface operations {
             /** @description The body is not valid JSON. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -780,6 +1023,8 @@ export interface operations {
             /** @description No, unknown, expired or revoked credentials. */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -789,6 +1034,9 @@ export interface operations {
             /** @description The caller or its token lacks the permission. */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -798,6 +1046,17 @@ export interface operations {
             /** @description The body is over the size limit. */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -807,6 +1066,9 @@ export interface operations {
             /** @description Validation failed. */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -816,12 +1078,23 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -835,15 +1108,25 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The id of one of your API tokens.
+                 * @example 1
+                 */
                 id: number;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Successful response */
+            /** @description Success. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -853,6 +1136,8 @@ export interface operations {
             /** @description No, unknown, expired or revoked credentials. */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -871,6 +1156,9 @@ export interface operations {
             /** @description No such resource for this caller. */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -880,6 +1168,9 @@ export interface operations {
             /** @description Validation failed. */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -889,12 +1180,23 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -908,6 +1210,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The id of one of your API tokens.
+                 * @example 1
+                 */
                 id: number;
             };
             cookie?: never;
@@ -917,6 +1223,12 @@ export interface operations {
             /** @description No content. */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -924,6 +1236,8 @@ export interface operations {
             /** @description No, unknown, expired or revoked credentials. */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -933,6 +1247,9 @@ export interface operations {
             /** @description The caller or its token lacks the permission. */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -942,6 +1259,9 @@ export interface operations {
             /** @description No such resource for this caller. */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -951,6 +1271,9 @@ export interface operations {
             /** @description Validation failed. */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -960,12 +1283,23 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -989,9 +1323,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful response */
+            /** @description Success. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1001,6 +1341,8 @@ export interface operations {
             /** @description No, unknown, expired or revoked credentials. */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1010,6 +1352,9 @@ export interface operations {
             /** @description The caller or its token lacks the permission. */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1019,6 +1364,9 @@ export interface operations {
             /** @description Validation failed. */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1028,12 +1376,23 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1046,13 +1405,16 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and body within 24 hours replays the first answer. */
+                /**
+                 * @description Makes a retry safe: the same key and body within 24 hours replays the first answer.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
                 "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     title?: string;
@@ -1069,9 +1431,16 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful response */
+            /** @description Success. */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1081,6 +1450,7 @@ export interface operations {
             /** @description The body is not valid JSON. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1090,6 +1460,8 @@ export interface operations {
             /** @description No, unknown, expired or revoked credentials. */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1099,6 +1471,9 @@ export interface operations {
             /** @description The caller or its token lacks the permission. */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1108,8 +1483,10 @@ export interface operations {
             /** @description Busy: the thread is answering an earlier message, or the idempotency key is in flight. */
             409: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1119,6 +1496,17 @@ export interface operations {
             /** @description The body is over the size limit. */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1128,6 +1516,9 @@ export interface operations {
             /** @description Validation failed. */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1137,12 +1528,23 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1156,15 +1558,25 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
                 "thread-id": number;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Successful response */
+            /** @description Success. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1174,6 +1586,8 @@ export interface operations {
             /** @description No, unknown, expired or revoked credentials. */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1183,6 +1597,9 @@ export interface operations {
             /** @description The caller or its token lacks the permission. */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1192,6 +1609,9 @@ export interface operations {
             /** @description No such resource for this caller. */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1201,6 +1621,9 @@ export interface operations {
             /** @description Validation failed. */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1210,12 +1633,23 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1229,6 +1663,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
                 "thread-id": number;
             };
             cookie?: never;
@@ -1238,6 +1676,12 @@ export interface operations {
             /** @description No content. */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1245,6 +1689,8 @@ export interface operations {
             /** @description No, unknown, expired or revoked credentials. */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1254,6 +1700,9 @@ export interface operations {
             /** @description The caller or its token lacks the permission. */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1263,6 +1712,9 @@ export interface operations {
             /** @description No such resource for this caller. */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1272,8 +1724,10 @@ export interface operations {
             /** @description Busy: the thread is answering an earlier message, or the idempotency key is in flight. */
             409: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1283,6 +1737,9 @@ export interface operations {
             /** @description Validation failed. */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1292,12 +1749,23 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1311,11 +1779,15 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
                 "thread-id": number;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     title?: string | null;
@@ -1328,9 +1800,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful response */
+            /** @description Success. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1340,6 +1818,7 @@ export interface operations {
             /** @description The body is not valid JSON. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1349,6 +1828,8 @@ export interface operations {
             /** @description No, unknown, expired or revoked credentials. */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1358,6 +1839,9 @@ export interface operations {
             /** @description The caller or its token lacks the permission. */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1367,6 +1851,9 @@ export interface operations {
             /** @description No such resource for this caller. */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1376,6 +1863,17 @@ export interface operations {
             /** @description The body is over the size limit. */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1385,6 +1883,9 @@ export interface operations {
             /** @description Validation failed. */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1394,12 +1895,23 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1417,15 +1929,25 @@ export interface operations {
             };
             header?: never;
             path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
                 "thread-id": number;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Successful response */
+            /** @description Success. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1435,6 +1957,8 @@ export interface operations {
             /** @description No, unknown, expired or revoked credentials. */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1444,6 +1968,9 @@ export interface operations {
             /** @description The caller or its token lacks the permission. */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1453,6 +1980,9 @@ export interface operations {
             /** @description No such resource for this caller. */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1462,6 +1992,9 @@ export interface operations {
             /** @description Validation failed. */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1471,12 +2004,23 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1489,10 +2033,17 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and body within 24 hours replays the first answer. */
+                /**
+                 * @description Makes a retry safe: the same key and body within 24 hours replays the first answer.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
                 "thread-id": number;
             };
             cookie?: never;
@@ -1530,9 +2081,16 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful response */
+            /** @description Success. */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1542,6 +2100,7 @@ export interface operations {
             /** @description The body is not valid JSON. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1551,6 +2110,8 @@ export interface operations {
             /** @description No, unknown, expired or revoked credentials. */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1560,6 +2121,9 @@ export interface operations {
             /** @description The caller or its token lacks the permission. */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1569,6 +2133,9 @@ export interface operations {
             /** @description No such resource for this caller. */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1578,8 +2145,10 @@ export interface operations {
             /** @description Busy: the thread is answering an earlier message, or the idempotency key is in flight. */
             409: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1589,6 +2158,17 @@ export interface operations {
             /** @description The body is over the size limit. */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1598,6 +2178,9 @@ export interface operations {
             /** @description Validation failed. */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1607,12 +2190,12 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1622,6 +2205,9 @@ export interface operations {
             /** @description The AI provider failed. */
             502: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1631,6 +2217,20 @@ export interface operations {
             /** @description The AI provider timed out. */
             504: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1644,25 +2244,51 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
                 "thread-id": number;
+                /**
+                 * @description The id of a message of that thread.
+                 * @example 2
+                 */
                 "message-id": number;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Successful response */
+            /** @description Success. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CancelResult"];
                 };
             };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description No, unknown, expired or revoked credentials. */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1672,6 +2298,9 @@ export interface operations {
             /** @description The caller or its token lacks the permission. */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1681,6 +2310,9 @@ export interface operations {
             /** @description No such resource for this caller. */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1690,8 +2322,30 @@ export interface operations {
             /** @description Busy: the thread is answering an earlier message, or the idempotency key is in flight. */
             409: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over the size limit. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1701,6 +2355,9 @@ export interface operations {
             /** @description Validation failed. */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1710,12 +2367,23 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1729,16 +2397,30 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
                 "thread-id": number;
+                /**
+                 * @description The id of a message of that thread.
+                 * @example 2
+                 */
                 "message-id": number;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Successful response */
+            /** @description Success. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1748,6 +2430,8 @@ export interface operations {
             /** @description No, unknown, expired or revoked credentials. */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1757,6 +2441,9 @@ export interface operations {
             /** @description The caller or its token lacks the permission. */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1766,6 +2453,9 @@ export interface operations {
             /** @description No such resource for this caller. */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1775,6 +2465,9 @@ export interface operations {
             /** @description Validation failed. */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1784,12 +2477,23 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1802,12 +2506,22 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and body within 24 hours replays the first answer. */
+                /**
+                 * @description Makes a retry safe: the same key and body within 24 hours replays the first answer.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
                 "Idempotency-Key"?: string;
-                /** @description Resume a stream: the id of the last event received. */
+                /**
+                 * @description Resume a stream: the id of the last event received.
+                 * @example 41:1
+                 */
                 "Last-Event-ID"?: string;
             };
             path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
                 "thread-id": number;
             };
             cookie?: never;
@@ -1845,18 +2559,42 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Server-sent events. Each event has an `id`, an `event` name and JSON `data`, as in the StreamEvent schema (`event` is the SSE event name, `data` its data line). */
+            /** @description Server-sent events, each with an `id`, an `event` name and one `data:` line of JSON: the schema is what a `data:` line holds, the event's data with its name in `type` (StreamEventData). */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["StreamEvent"];
+                    /**
+                     * @example id: 41:0
+                     *     event: message.created
+                     *     data: {"type":"message.created","id":41,"thread_id":1,"role":"user","content":"Make the form blue.","state":{"form":{"color":"red"}},"updated_state":null,"status":"pending","model":null,"usage":null,"latency_ms":null,"time_to_first_token_ms":null,"context_truncated":false,"error":null,"created_at":"2026-01-31T12:00:00.000Z"}
+                     *
+                     *     id: 41:1
+                     *     event: response.delta
+                     *     data: {"type":"response.delta","delta":"Done: "}
+                     *
+                     *     id: 41:2
+                     *     event: response.delta
+                     *     data: {"type":"response.delta","delta":"the form is blue."}
+                     *
+                     *     id: 41:3
+                     *     event: response.completed
+                     *     data: {"type":"response.completed","createdMessage":{"id":41,"thread_id":1,"role":"user","content":"Make the form blue.","state":{"form":{"color":"red"}},"updated_state":null,"status":"completed","model":null,"usage":null,"latency_ms":null,"time_to_first_token_ms":null,"context_truncated":false,"error":null,"created_at":"2026-01-31T12:00:00.000Z"},"responseMessage":{"id":42,"thread_id":1,"role":"assistant","content":"Done: the form is blue.","state":null,"updated_state":{"form":{"color":"blue"}},"status":"completed","model":"gpt-4o-mini","usage":{"prompt_tokens":52,"completion_tokens":7},"latency_ms":840,"time_to_first_token_ms":310,"context_truncated":false,"error":null,"created_at":"2026-01-31T12:00:00.000Z"}}
+                     */
+                    "text/event-stream": components["schemas"]["StreamEventData"];
                 };
             };
             /** @description The body is not valid JSON. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1866,6 +2604,8 @@ export interface operations {
             /** @description No, unknown, expired or revoked credentials. */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1875,6 +2615,9 @@ export interface operations {
             /** @description The caller or its token lacks the permission. */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1884,6 +2627,9 @@ export interface operations {
             /** @description No such resource for this caller. */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1893,8 +2639,10 @@ export interface operations {
             /** @description Busy: the thread is answering an earlier message, or the idempotency key is in flight. */
             409: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1904,6 +2652,17 @@ export interface operations {
             /** @description The body is over the size limit. */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1913,6 +2672,9 @@ export interface operations {
             /** @description Validation failed. */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1922,12 +2684,23 @@ export interface operations {
             /** @description Rate limit exceeded. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed per minute. */
-                    "X-RateLimit-Limit"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {

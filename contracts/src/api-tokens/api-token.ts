@@ -1,11 +1,12 @@
 // The personal API token resource (never carries the secret).
 import { z } from 'zod';
 import { Timestamp } from '../common.js';
+import { Id } from '../fields.js';
 import { PermissionName } from '../users.js';
 
 export const ApiToken = z
   .object({
-    id: z.number().int(),
+    id: Id,
     name: z.string(),
     permissions: z.array(PermissionName),
     token_prefix: z.string().meta({ description: 'The first characters of the token, to recognise it.' }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineOperation } from '../operation.js';
+import { defineOperation, PERMISSIONS } from '../operation.js';
 import { storable } from '../text.js';
 import { PermissionName } from '../users.js';
 import { ApiToken } from './api-token.js';
@@ -19,8 +19,14 @@ export const createApiToken = defineOperation({
   rateLimit: 'requests',
   successStatus: 201,
   input: z.object({
-    name: storable(z.string().trim().min(1).max(100)),
-    permissions: z.array(z.string().max(100)).min(1).max(20),
+    name: storable(z.string().trim().min(1).max(100)).meta({ pattern: '\S', example: 'CI deploys' }),
+    // Any string parses, so that an unknown one is refused by name (422 on `permissions.N`); the
+    // document states the names that are accepted.
+    permissions: z
+      .array(z.string().max(100).meta({ override: { type: 'string', enum: [...PERMISSIONS] } } as Record<string, unknown>))
+      .min(1)
+      .max(20)
+      .meta({ example: ['ai_threads.view', 'ai_thread_messages.view'] }),
     expires_at: z.iso.datetime({ offset: true }).optional().meta({
       description:
         'Expiry (ISO-8601), in the future. Optional for a session; required, and no later than its own expiry, ' +

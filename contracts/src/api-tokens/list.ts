@@ -24,6 +24,7 @@ export const getApiToken = defineOperation({
   method: 'GET',
   path: '/api-tokens/{id}',
   summary: 'Get one of your API tokens',
+  description: 'The token with this id, without its secret. Revoked tokens and the tokens of others are 404.',
   tags: ['API tokens'],
   auth: 'required',
   permission: 'api_tokens.manage',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Id } from '../fields.js';
 import { defineOperation } from '../operation.js';
 import { PermissionName, User } from '../users.js';
 
@@ -8,7 +9,7 @@ export const Me = z
     permissions: z.array(PermissionName).meta({ description: "The caller's effective permissions (a token's are a subset of its owner's)." }),
     auth: z.object({
       type: z.enum(['session', 'api_token']),
-      api_token_id: z.number().int().nullable(),
+      api_token_id: Id.nullable(),
     }),
   })
   .meta({ id: 'Me' });

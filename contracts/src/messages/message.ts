@@ -1,18 +1,19 @@
 // The AI thread message resource (see SPEC.md), and the seed endpoint's answer.
 import { z } from 'zod';
 import { Timestamp } from '../common.js';
+import { Count, Id } from '../fields.js';
 import { State } from '../text.js';
 
 export const MessageStatus = z.enum(['pending', 'completed', 'failed', 'cancelled']);
 
 export const Usage = z
-  .object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int() })
+  .object({ prompt_tokens: Count, completion_tokens: Count })
   .meta({ id: 'Usage' });
 
 export const Message = z
   .object({
-    id: z.number().int(),
-    thread_id: z.number().int(),
+    id: Id,
+    thread_id: Id,
     role: z.enum(['user', 'assistant']),
     content: z.string(),
     state: State.nullable().meta({ description: 'User messages: the state sent with the message, or null.' }),
@@ -23,8 +24,8 @@ export const Message = z
     status: MessageStatus.meta({ description: '`pending` while answering, then `completed`, `failed` or `cancelled`.' }),
     model: z.string().nullable().meta({ description: 'Assistant messages: the model that answered.' }),
     usage: Usage.nullable().meta({ description: 'Assistant messages: tokens used, when the provider reports them.' }),
-    latency_ms: z.number().int().nullable().meta({ description: 'Assistant messages: time the AI took.' }),
-    time_to_first_token_ms: z.number().int().nullable().meta({ description: 'Streamed answers: time to the first text.' }),
+    latency_ms: Count.nullable().meta({ description: 'Assistant messages: time the AI took.' }),
+    time_to_first_token_ms: Count.nullable().meta({ description: 'Streamed answers: time to the first text.' }),
     context_truncated: z
       .boolean()
       .meta({ description: 'Assistant messages: true when older history was left out to fit the token budget.' }),

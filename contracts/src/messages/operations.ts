@@ -58,6 +58,7 @@ export const getMessage = defineOperation({
   method: 'GET',
   path: '/ai/threads/{thread-id}/messages/{message-id}',
   summary: 'Get a message',
+  description: 'One message of one of your AI threads.',
   tags: ['Messages'],
   auth: 'required',
   permission: 'ai_thread_messages.view',

@@ -5,16 +5,52 @@ import { defineOperation } from '../operation.js';
 import { Message, MessagePair } from './message.js';
 import { MessageInput } from './operations.js';
 
+const ErrorEventData = z.object({
+  message: z.string(),
+  status: z.number().int().min(400).max(599).meta({ description: 'The HTTP status the same failure has as a JSON answer.' }),
+});
+
+/** An event as the tRPC subscription yields it: its name and its data. */
 export const StreamEvent = z
   .discriminatedUnion('event', [
     z.object({ event: z.literal('message.created'), data: Message }),
     z.object({ event: z.literal('response.delta'), data: z.object({ delta: z.string() }) }),
     z.object({ event: z.literal('response.completed'), data: MessagePair }),
-    z.object({ event: z.literal('error'), data: z.object({ message: z.string(), status: z.number().int() }) }),
+    z.object({ event: z.literal('error'), data: ErrorEventData }),
   ])
   .meta({ id: 'StreamEvent' });
 export type StreamEvent = z.infer<typeof StreamEvent>;
 export type StreamEventName = StreamEvent['event'];
+
+/**
+ * What the `data:` line of each server-sent event holds: the event's data, with the event's name
+ * in `type`, so that a client that reads only data lines (or a schema with a discriminator) knows
+ * each one. One schema per event.
+ */
+export const StreamMessageCreated = Message.extend({ type: z.literal('message.created') }).meta({
+  id: 'StreamMessageCreated',
+  description: '`message.created`: your message, as stored.',
+});
+export const StreamResponseDelta = z
+  .object({ type: z.literal('response.delta'), delta: z.string().meta({ description: 'The next piece of the answer text.' }) })
+  .meta({ id: 'StreamResponseDelta', description: '`response.delta`: text of the answer as it arrives.' });
+export const StreamResponseCompleted = MessagePair.extend({ type: z.literal('response.completed') }).meta({
+  id: 'StreamResponseCompleted',
+  description: '`response.completed`: both messages as stored, as the non-streamed endpoint answers them.',
+});
+export const StreamError = ErrorEventData.extend({ type: z.literal('error') }).meta({
+  id: 'StreamError',
+  description: '`error`: the answer failed after the stream began; the stream ends.',
+});
+export const StreamEventData = z
+  .discriminatedUnion('type', [StreamMessageCreated, StreamResponseDelta, StreamResponseCompleted, StreamError])
+  .meta({ id: 'StreamEventData', description: "One event's data, as its `data:` line holds it; `type` is the event's name." });
+export type StreamEventData = z.infer<typeof StreamEventData>;
+
+/** The `data:` line's value of an event: its data, named by `type`. */
+export function streamEventData(event: StreamEvent): StreamEventData {
+  return { type: event.event, ...event.data } as StreamEventData;
+}
 
 export const streamMessage = defineOperation({
   name: 'messages.stream',

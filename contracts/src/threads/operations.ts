@@ -64,6 +64,7 @@ export const getThread = defineOperation({
   method: 'GET',
   path: '/ai/threads/{thread-id}',
   summary: 'Get a thread',
+  description: 'One of your AI threads, with its latest state. The threads of others are 404.',
   tags: ['Threads'],
   auth: 'required',
   permission: 'ai_threads.view',

@@ -1,16 +1,17 @@
 // The AI thread resource, as every thread operation returns it.
 import { z } from 'zod';
 import { Timestamp } from '../common.js';
+import { Count, Id } from '../fields.js';
 import { Metadata, State } from '../text.js';
 
 export const Thread = z
   .object({
-    id: z.number().int(),
+    id: Id,
     title: z.string().nullable(),
     instructions: z.string().nullable().meta({ description: 'System prompt for this thread.' }),
     state: State.nullable().meta({ description: 'The latest state: the last `updated_state`, or what was set at creation.' }),
     metadata: Metadata,
-    message_count: z.number().int(),
+    message_count: Count,
     created_at: Timestamp,
     updated_at: Timestamp,
     last_message_at: Timestamp.nullable(),

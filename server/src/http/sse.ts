@@ -2,7 +2,7 @@
 // the same tRPC procedure (through a caller), so guards, validation and the answer are shared;
 // refusals before the stream starts are ordinary JSON errors in the seed's style.
 import type { Request, RequestHandler, Response } from 'express';
-import type { StreamEvent } from '@ai-threads/contracts';
+import { streamEventData, type StreamEvent } from '@ai-threads/contracts';
 import { appErrorOf } from '../errors.js';
 import type { AppRouter } from '../router.js';
 import type { Services } from '../services.js';
@@ -26,8 +26,9 @@ function threadIdSegment(path: string): string {
   }
 }
 
+/** One event: its data line names the event too (`type`), for clients that read only data lines. */
 function frame(id: string, event: StreamEvent): string {
-  return `id: ${id}\nevent: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
+  return `id: ${id}\nevent: ${event.event}\ndata: ${JSON.stringify(streamEventData(event))}\n\n`;
 }
 
 export function createStreamRoute(services: Services, appRouter: AppRouter): RequestHandler {

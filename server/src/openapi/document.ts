@@ -1,7 +1,8 @@
 // The OpenAPI 3.1 document, generated from the router (and so from the contracts), then completed
-// where trpc-to-openapi cannot: public path-parameter names, success statuses, the error bodies.
+// where trpc-to-openapi cannot: public path-parameter names, success statuses, the error bodies,
+// the headers each answer carries, request bodies that are optional, and the streamed operation.
 import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
-import { ErrorBody, operationNamed, operations, StreamEvent, ValidationErrorBody, type Operation } from '@ai-threads/contracts';
+import { ErrorBody, operationNamed, operations, StreamEventData, ValidationErrorBody, type Operation } from '@ai-threads/contracts';
 import type { z } from 'zod';
 import { createSchema } from 'zod-openapi';
 import { appRouter } from '../router.js';
@@ -13,6 +14,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: 'No such resource for this caller.',
   409: 'Busy: the thread is answering an earlier message, or the idempotency key is in flight.',
   413: 'The body is over the size limit.',
+  415: 'The body is not UTF-8 JSON (send `Content-Type: application/json`).',
   422: 'Validation failed.',
   429: 'Rate limit exceeded.',
   502: 'The AI provider failed.',
@@ -20,23 +22,120 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   504: 'The AI provider timed out.',
 };
 
+/** Every tag an operation uses, described; an operation with another tag fails the document. */
+const TAGS = [
+  { name: 'Auth', description: 'Accounts and sessions: sign up, sign in, sign out, and who is calling.' },
+  { name: 'API tokens', description: 'Personal API tokens, for scripts and servers; each holds a subset of your permissions.' },
+  { name: 'Threads', description: 'AI conversation threads: instructions, metadata and the state the AI shares with your UI.' },
+  { name: 'Messages', description: "The messages of a thread and the AI's answers, as JSON or streamed as server-sent events." },
+];
+
+/** Path parameters by their public name. */
+const PATH_PARAMETERS: Record<string, { description: string; example: number }> = {
+  'thread-id': { description: 'The id of one of your AI threads.', example: 1 },
+  'message-id': { description: 'The id of a message of that thread.', example: 2 },
+  id: { description: 'The id of one of your API tokens.', example: 1 },
+};
+
+/**
+ * Absolute first: several tools (generators, mock servers, proxies) cannot resolve a relative
+ * server URL. The relative entry is the service that served this document (the /docs page).
+ */
+const SERVERS = [
+  {
+    url: '{origin}/api/v1',
+    description: 'A running ai-threads service; `origin` is its scheme, host and port.',
+    // No `description` on the variable: swagger-parser's 3.1 schema refuses one.
+    variables: { origin: { default: 'http://localhost:3000' } },
+  },
+  { url: '/api/v1', description: 'The service that served this document.' },
+];
+
 type Json = Record<string, unknown>;
 
-const rateLimitHeaders = {
-  'X-RateLimit-Limit': { description: 'Requests allowed per minute.', schema: { type: 'integer' } },
-  'X-RateLimit-Remaining': { description: 'Requests left in this minute.', schema: { type: 'integer' } },
+const header = (name: string) => ({ $ref: `#/components/headers/${name}` });
+const HEADERS: Record<string, Json> = {
+  'X-Request-Id': {
+    description: 'The id of this request in the logs: the `X-Request-Id` sent, when it is 1 to 128 of `[A-Za-z0-9_.:-]`, else a new one.',
+    required: true,
+    schema: { type: 'string', minLength: 1, maxLength: 128, example: '5b0f2c9e-4d0c-4b8e-9a53-0c2f4a3e1d77' },
+  },
+  'X-RateLimit-Limit': { description: 'Requests allowed per minute in this bucket.', schema: { type: 'integer', minimum: 0 } },
+  'X-RateLimit-Remaining': { description: 'Requests left in this minute.', schema: { type: 'integer', minimum: 0 } },
+  'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } },
+  'WWW-Authenticate': {
+    description: 'The scheme to authenticate with: `Bearer` (a session token or a personal API token).',
+    required: true,
+    schema: { type: 'string', example: 'Bearer' },
+  },
+  'Idempotent-Replayed': {
+    description: '`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.',
+    schema: { type: 'string', enum: ['true'] },
+  },
+  'Set-Cookie-Session': {
+    description: 'The session cookie (`ai_threads_session`, HttpOnly, SameSite=Lax), holding the same token as the body.',
+    required: true,
+    schema: { type: 'string' },
+  },
+  'Set-Cookie-Cleared': {
+    description: 'Clears the session cookie.',
+    required: true,
+    schema: { type: 'string' },
+  },
+  'Set-Cookie-Renewed': {
+    description: 'The session cookie with a later expiry, when the call authenticated with a cookie and renewed its session.',
+    schema: { type: 'string' },
+  },
 };
-const retryAfter = { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } } };
+
+/** The rate-limit headers: sent once the limiter has counted the call (after 401, before 403). */
+const rateLimited = (required: boolean): Json =>
+  required
+    ? {
+        'X-RateLimit-Limit': { ...HEADERS['X-RateLimit-Limit'], required: true },
+        'X-RateLimit-Remaining': { ...HEADERS['X-RateLimit-Remaining'], required: true },
+      }
+    : { 'X-RateLimit-Limit': header('X-RateLimit-Limit'), 'X-RateLimit-Remaining': header('X-RateLimit-Remaining') };
+
+/** Statuses answered before the limiter counts the call: they carry no rate-limit headers. */
+const BEFORE_LIMITER = new Set([400, 401, 413, 415]);
+const BODY_METHODS = new Set(['post', 'patch', 'put']);
 
 function errorResponse(status: number): Json {
   const schema = status === 422 ? 'ValidationErrorBody' : 'ErrorBody';
+  const headers: Json = { 'X-Request-Id': header('X-Request-Id') };
+  if (status === 401) headers['WWW-Authenticate'] = header('WWW-Authenticate');
+  if (status === 429) Object.assign(headers, rateLimited(true));
+  else if (!BEFORE_LIMITER.has(status)) Object.assign(headers, rateLimited(false));
+  if (status === 429 || status === 409 || status === 503) headers['Retry-After'] = header('Retry-After');
   return {
     description: ERROR_DESCRIPTIONS[status] ?? 'Error.',
-    ...(status === 429 || status === 409 || status === 503
-      ? { headers: { ...retryAfter, ...(status === 429 ? rateLimitHeaders : {}) } }
-      : {}),
+    headers,
     content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } },
   };
+}
+
+const DEFAULT_ERROR: Json = {
+  description: 'Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable.',
+  headers: { 'X-Request-Id': header('X-Request-Id'), 'Retry-After': header('Retry-After') },
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } },
+};
+
+/** The error statuses an operation answers: its contract's, and a body's own failures. */
+function errorStatuses(op: Operation): number[] {
+  const statuses = new Set(op.errors);
+  if (BODY_METHODS.has(op.method.toLowerCase())) for (const status of [400, 413, 415]) statuses.add(status);
+  return [...statuses].sort((a, b) => a - b);
+}
+
+/** The headers of an operation's success answer. */
+function successHeaders(op: Operation): Json {
+  const headers: Json = { 'X-Request-Id': header('X-Request-Id'), ...rateLimited(true) };
+  if (op.idempotent && op.transport !== 'sse') headers['Idempotent-Replayed'] = header('Idempotent-Replayed');
+  if (op.name === 'auth.signUp' || op.name === 'auth.signIn') headers['Set-Cookie'] = header('Set-Cookie-Session');
+  else if (op.name === 'auth.signOut') headers['Set-Cookie'] = header('Set-Cookie-Cleared');
+  else if (op.auth === 'required') headers['Set-Cookie'] = header('Set-Cookie-Renewed');
+  return headers;
 }
 
 /**
@@ -55,11 +154,82 @@ const IDEMPOTENCY_KEY: Json = {
   required: false,
   description: 'Makes a retry safe: the same key and body within 24 hours replays the first answer.',
   schema: { type: 'string', minLength: 1, maxLength: 255 },
+  example: '8e03978e-40d5-43e8-bc93-6894a57f9324',
 };
+
+/** A path parameter of a public path, described. */
+function pathParameter(name: string, schema: Json = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }): Json {
+  const known = PATH_PARAMETERS[name];
+  if (!known) throw new Error(`The path parameter {${name}} has no description in the OpenAPI document.`);
+  return { name, in: 'path', required: true, description: known.description, schema, example: known.example };
+}
+
+/** An example of the stream: what a client reads, event by event. */
+function streamExample(): string {
+  const at = '2026-01-31T12:00:00.000Z';
+  const user = {
+    id: 41,
+    thread_id: 1,
+    role: 'user',
+    content: 'Make the form blue.',
+    state: { form: { color: 'red' } },
+    updated_state: null,
+    status: 'completed',
+    model: null,
+    usage: null,
+    latency_ms: null,
+    time_to_first_token_ms: null,
+    context_truncated: false,
+    error: null,
+    created_at: at,
+  };
+  const reply = {
+    ...user,
+    id: 42,
+    role: 'assistant',
+    content: 'Done: the form is blue.',
+    state: null,
+    updated_state: { form: { color: 'blue' } },
+    model: 'gpt-4o-mini',
+    usage: { prompt_tokens: 52, completion_tokens: 7 },
+    latency_ms: 840,
+    time_to_first_token_ms: 310,
+  };
+  const events: Array<[string, Json]> = [
+    ['message.created', { type: 'message.created', ...user, status: 'pending' }],
+    ['response.delta', { type: 'response.delta', delta: 'Done: ' }],
+    ['response.delta', { type: 'response.delta', delta: 'the form is blue.' }],
+    ['response.completed', { type: 'response.completed', createdMessage: user, responseMessage: reply }],
+  ];
+  return events.map(([event, data], seq) => `id: 41:${seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`).join('');
+}
+
+/**
+ * The data of the stream's events, one component per event, in a union on `type`. The union is
+ * `anyOf` and its members leave out `type: object`, so that the schema holds under both readings
+ * tools give a 3.1 `text/event-stream` schema: generators (hey-api, openapi-typescript) apply it to
+ * each `data:` line, an object, and infer the object from `properties`; validating proxies (Prism)
+ * apply it to the whole body, text, which `properties` and `required` do not constrain.
+ */
+function streamDataSchema(schemas: Record<string, unknown>): Json {
+  const union = componentSchema(StreamEventData, schemas) as Json & { $ref?: string };
+  const definition = schemas['StreamEventData'] as Json & { oneOf?: Json[]; anyOf?: Json[] };
+  delete definition['type'];
+  if (definition.oneOf) {
+    definition.anyOf = definition.oneOf;
+    delete definition.oneOf;
+  }
+  for (const member of definition.anyOf ?? []) {
+    const ref = member['$ref'];
+    const target = typeof ref === 'string' ? (schemas[ref.replace('#/components/schemas/', '')] as Json) : member;
+    delete target['type'];
+  }
+  return union;
+}
 
 /**
  * A streamed operation (not served by trpc-to-openapi): its path parameters, JSON body, the
- * Last-Event-ID header, and a `text/event-stream` answer whose events are the contract's output.
+ * Last-Event-ID header, and a `text/event-stream` answer whose events' data are StreamEventData.
  */
 function streamOperation(op: Operation, schemas: Record<string, unknown>): Json {
   const input = componentSchema(op.input, schemas, 'input') as Json & { properties?: Record<string, Json>; required?: string[] };
@@ -75,30 +245,28 @@ function streamOperation(op: Operation, schemas: Record<string, unknown>): Json 
     security: [{ bearerAuth: [] }],
     'x-permission': op.permission,
     parameters: [
-      ...Object.values(op.pathParams).map((name) => ({
-        name,
-        in: 'path',
-        required: true,
-        schema: { type: 'integer', minimum: 1 },
-      })),
+      ...Object.values(op.pathParams).map((name) => pathParameter(name)),
       ...(op.idempotent ? [IDEMPOTENCY_KEY] : []),
       {
         name: 'Last-Event-ID',
         in: 'header',
         required: false,
         description: 'Resume a stream: the id of the last event received.',
-        schema: { type: 'string' },
+        schema: { type: 'string', maxLength: 64 },
+        example: '41:1',
       },
     ],
-    requestBody: { required: true, content: { 'application/json': { schema: body } } },
+    requestBody: { required: required.length > 0, content: { 'application/json': { schema: body } } },
     responses: {
       [String(op.successStatus)]: {
         description:
-          'Server-sent events. Each event has an `id`, an `event` name and JSON `data`, as in the StreamEvent schema ' +
-          '(`event` is the SSE event name, `data` its data line).',
-        content: { 'text/event-stream': { schema: { $ref: '#/components/schemas/StreamEvent' } } },
+          'Server-sent events, each with an `id`, an `event` name and one `data:` line of JSON: the schema is what a ' +
+          "`data:` line holds, the event's data with its name in `type` (StreamEventData).",
+        headers: successHeaders(op),
+        content: { 'text/event-stream': { schema: streamDataSchema(schemas), example: streamExample() } },
       },
-      ...Object.fromEntries(op.errors.map((status) => [String(status), errorResponse(status)])),
+      ...Object.fromEntries(errorStatuses(op).map((status) => [String(status), errorResponse(status)])),
+      default: DEFAULT_ERROR,
     },
   };
 }
@@ -118,6 +286,33 @@ function addBodyExample(operation: Json, schemas: Record<string, unknown>): void
   media['example'] = Object.fromEntries(properties.map(([name, property]) => [name, property['example']]));
 }
 
+/**
+ * A body is required when the operation refuses to go without one; an operation whose input has
+ * no body field (sign-out, cancel) takes none. The REST face reads a missing body as `{}`.
+ */
+function fitRequestBody(operation: Json): void {
+  const body = operation['requestBody'] as { content?: Record<string, { schema?: Json }> } | undefined;
+  if (!body) return;
+  const schema = body.content?.['application/json']?.schema as { properties?: Json; required?: string[] } | undefined;
+  if (!schema || Object.keys(schema.properties ?? {}).length === 0) {
+    delete operation['requestBody'];
+    return;
+  }
+  operation['requestBody'] = { ...body, required: (schema.required ?? []).length > 0 };
+}
+
+/** `exclusiveMinimum: 0` on an integer is `minimum: 1`, which more tools read right. */
+function integerMinimums(node: unknown): void {
+  if (Array.isArray(node)) return node.forEach(integerMinimums);
+  if (typeof node !== 'object' || node === null) return;
+  const schema = node as Json;
+  if (schema['type'] === 'integer' && schema['exclusiveMinimum'] === 0 && !('minimum' in schema)) {
+    delete schema['exclusiveMinimum'];
+    schema['minimum'] = 1;
+  }
+  for (const value of Object.values(schema)) integerMinimums(value);
+}
+
 export function openApiDocument(): OpenAPIObject {
   const doc = generateOpenApiDocument(appRouter, {
     title: 'ai-threads API',
@@ -132,7 +327,11 @@ export function openApiDocument(): OpenAPIObject {
   });
 
   doc.info.license = { name: 'MIT', identifier: 'MIT' };
-  const schemas = ((doc.components ??= {}).schemas ??= {});
+  doc.servers = SERVERS;
+  doc.tags = TAGS;
+  const components = (doc.components ??= {});
+  const schemas = (components.schemas ??= {});
+  (components as Json)['headers'] = HEADERS;
   // The library's own error bodies ({message, code, issues}) are never sent: the REST face
   // rewrites them, so they are replaced by ours.
   for (const name of Object.keys(schemas)) if (name.startsWith('error.')) delete schemas[name];
@@ -148,29 +347,44 @@ export function openApiDocument(): OpenAPIObject {
       if (!op) continue;
       for (const [field, name] of Object.entries(op.pathParams)) {
         publicPath = publicPath.replace(`{${field}}`, `{${name}}`);
-        for (const parameter of operation.parameters ?? []) {
-          if (parameter['in'] === 'path' && parameter['name'] === field) parameter['name'] = name;
-        }
+        operation.parameters = (operation.parameters ?? []).map((parameter) =>
+          parameter['in'] === 'path' && parameter['name'] === field ? pathParameter(name, parameter['schema'] as Json) : parameter,
+        );
       }
       const responses: Json = {};
       const success = (operation.responses ?? {})['200'] as Json | undefined;
-      if (op.successStatus === 204) responses['204'] = { description: 'No content.' };
-      else responses[String(op.successStatus)] = { ...success, description: success?.['description'] ?? 'Success.' };
-      for (const status of op.errors) responses[String(status)] = errorResponse(status);
+      const description = op.successStatus === 204 ? 'No content.' : 'Success.';
+      responses[String(op.successStatus)] = {
+        description,
+        headers: successHeaders(op),
+        ...(op.successStatus === 204 ? {} : { content: success?.['content'] }),
+      };
+      for (const status of errorStatuses(op)) responses[String(status)] = errorResponse(status);
+      responses['default'] = DEFAULT_ERROR;
       operation.responses = responses;
       if (op.permission) operation['x-permission'] = op.permission;
       if (op.idempotent) operation.parameters = [...(operation.parameters ?? []), IDEMPOTENCY_KEY];
       // Credentials are optional here (sign-out ends the calling session, if any): `{}` says so.
       if (op.auth === 'none') operation['security'] = [{}, { bearerAuth: [] }];
+      fitRequestBody(operation);
       (item as Json)[method] = operation;
     }
     paths[publicPath] = item as Json;
   }
-  componentSchema(StreamEvent, schemas);
   for (const op of operations) {
     if (op.transport === 'sse') (paths[op.path] ??= {})[op.method.toLowerCase()] = streamOperation(op, schemas);
   }
-  for (const item of Object.values(paths)) for (const operation of Object.values(item)) addBodyExample(operation as Json, schemas);
+  const tagNames = new Set(TAGS.map((tag) => tag.name));
+  for (const item of Object.values(paths)) {
+    for (const operation of Object.values(item) as Json[]) {
+      addBodyExample(operation, schemas);
+      for (const tag of (operation['tags'] ?? []) as string[]) {
+        if (!tagNames.has(tag)) throw new Error(`The tag "${tag}" of ${String(operation['operationId'])} has no description.`);
+      }
+    }
+  }
+  integerMinimums(paths);
+  integerMinimums(schemas);
   doc.paths = paths as OpenAPIObject['paths'];
   return doc;
 }
