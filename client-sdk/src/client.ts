@@ -1,16 +1,14 @@
 // The AiThreads client: configuration, and the one request path every resource method takes —
 // URL and headers, the per-call Idempotency-Key, the timeout, and retries with jittered
-// exponential backoff that honour Retry-After. Resources (src/resources/) only name operations.
+// exponential backoff that honour Retry-After. Resources (src/resources/, generated from the
+// contracts) only name operations; `client.threads` and the others come from there.
 import { APIPromise, readBody, type APIResponseProps } from './core/api-promise.js';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, AiThreadsError } from './core/error.js';
 import { PagePromise, type PageFetcher, type PageRequest } from './core/pagination.js';
 import type { RequestOptions } from './core/request-options.js';
+import { MessageStream } from './core/streaming.js';
 import { backoffMs, linkedController, retryDelayMs, sleep, timeout as startTimeout, uuid4 } from './core/utils.js';
-import { ApiTokens } from './resources/api-tokens.js';
-import { Auth } from './resources/auth.js';
-import { MeResource } from './resources/me.js';
-import { Messages } from './resources/messages.js';
-import { Threads } from './resources/threads.js';
+import { createResources, type Resources } from './resources/index.js';
 
 export type Fetch = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -89,6 +87,9 @@ async function errorBody(response: Response): Promise<unknown> {
   }
 }
 
+// The resource properties (`client.threads`, …) are declared by the generated Resources interface.
+export interface AiThreads extends Resources {}
+
 export class AiThreads implements PageFetcher {
   readonly baseURL: string;
   readonly apiKey: string | null;
@@ -96,12 +97,6 @@ export class AiThreads implements PageFetcher {
   readonly timeout: number;
   readonly #options: ClientOptions;
   readonly #fetch: Fetch;
-
-  readonly auth: Auth;
-  readonly me: MeResource;
-  readonly apiTokens: ApiTokens;
-  readonly threads: Threads;
-  readonly messages: Messages;
 
   constructor(options: ClientOptions = {}) {
     this.#options = options;
@@ -114,12 +109,7 @@ export class AiThreads implements PageFetcher {
     const fetchImpl = options.fetch ?? (typeof fetch === 'function' ? fetch.bind(globalThis) : undefined);
     if (!fetchImpl) throw new AiThreadsError('No fetch implementation: pass `fetch` in the client options.');
     this.#fetch = fetchImpl;
-
-    this.auth = new Auth(this);
-    this.me = new MeResource(this);
-    this.apiTokens = new ApiTokens(this);
-    this.threads = new Threads(this);
-    this.messages = new Messages(this);
+    Object.assign(this, createResources(this));
   }
 
   /** A client with these options changed, e.g. `client.withOptions({ apiKey: session.token })`. */
@@ -161,6 +151,25 @@ export class AiThreads implements PageFetcher {
 
   getAPIList<Item>(path: string, query: Record<string, unknown> = {}, options: RequestOptions = {}): PagePromise<Item> {
     return this.getPage<Item>({ path, query, options });
+  }
+
+  /**
+   * A POST answered as server-sent events, sent when the stream is first read. One Idempotency-Key
+   * per call, reused by every retry and reconnect, so the server answers the same message instead
+   * of storing a second one.
+   */
+  postStream(path: string, body: unknown, options: RequestOptions = {}): MessageStream {
+    const idempotencyKey = options.idempotencyKey ?? uuid4();
+    const request = { method: 'POST' as const, path, body, accept: 'text/event-stream' };
+    return new MessageStream(
+      (lastEventId, signal) =>
+        this.open(
+          request,
+          { ...options, signal, headers: { ...options.headers, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) } },
+          idempotencyKey,
+        ),
+      { maxRetries: options.maxRetries ?? this.maxRetries, timeout: options.timeout ?? this.timeout, signal: options.signal },
+    );
   }
 
   buildURL(path: string, query?: Record<string, unknown>): string {

@@ -1,8 +1,8 @@
 // The typed tRPC client for TypeScript front ends (`@ai-threads/sdk/trpc`): queries and mutations
-// over httpLink, subscriptions (the streamed answer) over httpSubscriptionLink. AppRouter is a
-// type-only import, erased from the JavaScript: no server code ships or runs here. Where the server
-// source is not beside this package (a published install), the import does not resolve and
-// AppRouter falls back to an untyped router; see README.md ("The tRPC client").
+// over httpLink, subscriptions (the streamed answer) over httpSubscriptionLink. AppRouter is the
+// generated, standalone router type (src/generated/trpc-router.ts, from the contracts): it needs
+// only @trpc/server's types, so an installed package is as fully typed as this workspace, and no
+// server code ships or runs here.
 import {
   createTRPCClient,
   httpLink,
@@ -12,12 +12,10 @@ import {
   type TRPCClient,
 } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
-import type { AppRouter as ServerAppRouter } from '../../server/src/router.js';
+import type { AppRouter } from './generated/trpc-router.js';
 
-type IsAny<T> = 0 extends 1 & T ? true : false;
-
-/** The service's router type; an untyped router where the server's declarations are not available. */
-export type AppRouter = IsAny<ServerAppRouter> extends true ? AnyTRPCRouter : ServerAppRouter;
+export type { AppRouter };
+export type { AiThreadsTRPCErrorShape } from './core/trpc-error.js';
 
 type SubscriptionLinkOptions = Parameters<typeof httpSubscriptionLink>[0];
 

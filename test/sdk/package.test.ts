@@ -2,10 +2,11 @@
 // installed offline into an empty project outside the workspace, then a plain-node program
 // (fixtures/tarball-consumer.mjs) that imports '@ai-threads/sdk' runs against the real service:
 // the seed's example, a stream, pages, a 422, a 429, and a 409 and a 5xx retried without
-// duplicates (the rows are counted here). Also: the packed types check a TypeScript consumer, and
-// the packed JavaScript never imports server code.
+// duplicates (the rows are counted here). Also: the packed types check a TypeScript consumer, of
+// the REST client and of the tRPC client (with @trpc/client and @trpc/server beside it, as its
+// users install them), and the packed files never import server code.
 import { execFile, spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,6 +22,7 @@ const run = promisify(execFile);
 const SDK_DIR = fileURLToPath(new URL('../../client-sdk/', import.meta.url));
 const CONSUMER = fileURLToPath(new URL('./fixtures/tarball-consumer.mjs', import.meta.url));
 const TSC = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
+const WORKSPACE_MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
 
 /** The environment for child processes: no test-runner loader options. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -108,6 +110,7 @@ describe('the packed @ai-threads/sdk', () => {
         'package/dist/trpc.js',
         'package/dist/trpc.d.ts',
         'package/dist/generated/api.d.ts',
+        'package/dist/generated/trpc-router.d.ts',
       ]),
     );
     expect(files.filter((f) => !f.startsWith('package/dist/') && !/^package\/(package\.json|README\.md|openapi\.json)$/.test(f))).toEqual([]);
@@ -117,11 +120,11 @@ describe('the packed @ai-threads/sdk', () => {
     expect(manifest).toMatchObject({ name: '@ai-threads/sdk', version: VERSION, type: 'module' });
     expect(manifest.dependencies ?? {}).toEqual({});
     expect(manifest.peerDependenciesMeta).toEqual({ '@trpc/client': { optional: true }, '@trpc/server': { optional: true } });
-    const js = await readdir(join(installed, 'dist'), { recursive: true });
-    for (const file of js.filter((f) => f.endsWith('.js'))) {
+    const built = await readdir(join(installed, 'dist'), { recursive: true });
+    for (const file of built.filter((f) => f.endsWith('.js') || f.endsWith('.d.ts'))) {
       const source = await readFile(join(installed, 'dist', file), 'utf8');
-      expect(source, file).not.toMatch(/from ['"][^'"]*server\//);
-      expect(source, file).not.toMatch(/from ['"]node:/);
+      expect(source, file).not.toMatch(/(from ['"]|import\(['"])[^'"]*server\//);
+      if (file.endsWith('.js')) expect(source, file).not.toMatch(/from ['"]node:/);
     }
   });
 
@@ -208,6 +211,49 @@ describe('the packed @ai-threads/sdk', () => {
     expect(fake.pending()).toBe(0);
   });
 
+  it('types a tRPC consumer from the packed declarations alone: real inputs and outputs, not an untyped router', async () => {
+    // A tRPC front end installs the client and server packages next to the SDK (its peer dependencies).
+    for (const name of ['@trpc/client', '@trpc/server']) {
+      await cp(join(WORKSPACE_MODULES, name), join(projectDir, 'node_modules', name), { recursive: true, dereference: true });
+    }
+    await writeFile(
+      join(projectDir, 'trpc-consumer.ts'),
+      [
+        "import { createAiThreadsTRPCClient, type AppRouter } from '@ai-threads/sdk/trpc';",
+        "import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';",
+        "const trpc = createAiThreadsTRPCClient({ url: 'http://localhost:3000', token: 'token' });",
+        "const email = (me: inferRouterOutputs<AppRouter>['me']['get']): string => me.user.email;",
+        'export async function main(): Promise<string> {',
+        "  const thread = await trpc.threads.create.mutate({ title: 'Form' });",
+        '  const id: number = thread.id;',
+        '  const title: string | null = thread.title;',
+        "  const pair = await trpc.messages.create.mutate({ threadId: id, content: 'Hello!', state: { form: { field: 'value' } } });",
+        "  const role: 'user' | 'assistant' = pair.responseMessage.role;",
+        '  const page = await trpc.messages.list.query({ threadId: id, limit: 10 });',
+        '  const contents: string[] = page.data.map((message) => message.content);',
+        "  const input: inferRouterInputs<AppRouter>['threads']['update'] = { threadId: id, title: null };",
+        '  const me = await trpc.me.get.query({});',
+        "  trpc.messages.stream.subscribe({ threadId: id, content: 'Stream it' }, {",
+        '    onData: ({ id: eventId, data }) => {',
+        "      if (data.event === 'response.delta') console.log(eventId.toUpperCase(), data.data.delta.toUpperCase());",
+        '    },',
+        '  });',
+        '  // @ts-expect-error a title is a string',
+        '  await trpc.threads.create.mutate({ title: 42 });',
+        '  // @ts-expect-error content is required',
+        '  await trpc.messages.create.mutate({ threadId: id });',
+        '  // @ts-expect-error there is no such procedure',
+        '  await trpc.threads.archive.mutate({ threadId: id });',
+        '  // @ts-expect-error a thread id is a number',
+        '  const wrong: string = thread.id;',
+        '  return [title, role, ...contents, input.title, email(me), wrong].join();',
+        '}',
+      ].join('\n'),
+    );
+    // @trpc/server's own declarations use Disposable, so its users need that lib.
+    await typeCheck('trpc-consumer.ts', ['esnext.disposable']);
+  });
+
   it('types a TypeScript consumer from the packed declarations alone', async () => {
     await writeFile(
       join(projectDir, 'consumer.ts'),
@@ -232,23 +278,28 @@ describe('the packed @ai-threads/sdk', () => {
         '}',
       ].join('\n'),
     );
-    await writeFile(
-      join(projectDir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          noEmit: true,
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          target: 'es2022',
-          lib: ['es2022', 'dom', 'dom.iterable'],
-          types: [],
-          skipLibCheck: false,
-        },
-        files: ['consumer.ts'],
-      }),
-    );
-    const check = run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: projectDir, env: childEnv() });
-    await expect(check.catch((error: { stdout?: string }) => Promise.reject(new Error(error.stdout)))).resolves.toBeDefined();
+    await typeCheck('consumer.ts');
   });
 });
+
+/** Type-checks one file of the consumer project, strictly and without skipLibCheck; rejects with tsc's output. */
+async function typeCheck(file: string, extraLib: string[] = []): Promise<void> {
+  await writeFile(
+    join(projectDir, `tsconfig.${file}.json`),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        target: 'es2022',
+        lib: ['es2022', 'dom', 'dom.iterable', ...extraLib],
+        types: [],
+        skipLibCheck: false,
+      },
+      files: [file],
+    }),
+  );
+  const check = run(process.execPath, [TSC, '-p', `tsconfig.${file}.json`], { cwd: projectDir, env: childEnv() });
+  await expect(check.catch((error: { stdout?: string }) => Promise.reject(new Error(error.stdout)))).resolves.toBeDefined();
+}

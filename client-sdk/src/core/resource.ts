@@ -1,4 +1,5 @@
-// The base of every resource: the client it calls through, and path building with encoded ids.
+// The base of every resource class (src/resources/, generated): the client it calls through, and
+// path building with encoded ids.
 import type { AiThreads } from '../client.js';
 
 export abstract class APIResource {
