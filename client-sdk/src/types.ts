@@ -28,7 +28,16 @@ export type Message = Schemas['Message'];
 export type MessagePage = Schemas['MessagePage'];
 export type MessagePair = Schemas['MessagePair'];
 export type SessionResponse = Schemas['SessionResponse'];
-export type StreamEvent = Schemas['StreamEvent'];
+/** `error`: the answer failed after the stream began; the stream ends. */
+export type StreamError = Schemas['StreamError'];
+/** One event's data, as its `data:` line holds it; `type` is the event's name. */
+export type StreamEventData = Schemas['StreamEventData'];
+/** `message.created`: your message, as stored. */
+export type StreamMessageCreated = Schemas['StreamMessageCreated'];
+/** `response.completed`: both messages as stored, as the non-streamed endpoint answers them. */
+export type StreamResponseCompleted = Schemas['StreamResponseCompleted'];
+/** `response.delta`: text of the answer as it arrives. */
+export type StreamResponseDelta = Schemas['StreamResponseDelta'];
 export type Thread = Schemas['Thread'];
 export type ThreadPage = Schemas['ThreadPage'];
 export type Usage = Schemas['Usage'];
@@ -36,7 +45,7 @@ export type User = Schemas['User'];
 /** Validation failed: `message` repeats the first error; `errors` lists every field. */
 export type ValidationErrorBody = Schemas['ValidationErrorBody'];
 /** A permission a role or an API token can hold. */
-export type Permission = 'ai_threads.view' | 'ai_threads.create' | 'ai_threads.update' | 'ai_threads.delete' | 'ai_thread_messages.view' | 'ai_thread_messages.create';
+export type Permission = 'ai_threads.view' | 'ai_threads.create' | 'ai_threads.update' | 'ai_threads.delete' | 'ai_thread_messages.view' | 'ai_thread_messages.create' | 'api_tokens.manage';
 
 // Request parameters: the JSON body or the query of a method.
 
@@ -63,6 +72,9 @@ export type MessageListParams = Query<'messages.list'>;
 
 // Streamed events.
 
-/** One server-sent event of `client.messages.stream`, with its id (for `Last-Event-ID`). */
-export type MessageStreamEvent = Schemas['StreamEvent'] & { id: string };
+/**
+ * One server-sent event of `client.messages.stream`: its name, its id (for `Last-Event-ID`) and its
+ * data.
+ */
+export type MessageStreamEvent = { [K in Schemas['StreamEventData']['type']]: { event: K; id: string; data: Extract<Schemas['StreamEventData'], { type: K }> } }[Schemas['StreamEventData']['type']];
 export type MessageStreamEventName = MessageStreamEvent['event'];

@@ -921,6 +921,9 @@ export interface operations {
             /** @description The caller or its token lacks the permission. */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -985,7 +988,7 @@ export interface operations {
                      *       "ai_thread_messages.view"
                      *     ]
                      */
-                    permissions: ("ai_threads.view" | "ai_threads.create" | "ai_threads.update" | "ai_threads.delete" | "ai_thread_messages.view" | "ai_thread_messages.create")[];
+                    permissions: ("ai_threads.view" | "ai_threads.create" | "ai_threads.update" | "ai_threads.delete" | "ai_thread_messages.view" | "ai_thread_messages.create" | "api_tokens.manage")[];
                     /**
                      * Format: date-time
                      * @description Expiry (ISO-8601), in the future. Optional for a session; required, and no later than its own expiry, when the caller is a token that expires.
@@ -1147,6 +1150,9 @@ export interface operations {
             /** @description The caller or its token lacks the permission. */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {

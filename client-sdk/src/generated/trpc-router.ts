@@ -27,6 +27,7 @@ export interface components {
             name: string | null;
             role: string;
             /**
+             * Format: date-time
              * @description ISO-8601 UTC timestamp
              * @example 2026-01-31T12:00:00.000Z
              */
@@ -41,7 +42,7 @@ export interface components {
         Me: {
             user: components["schemas"]["User"];
             /** @description The caller's effective permissions (a token's are a subset of its owner's). */
-            permissions: ("ai_threads.view" | "ai_threads.create" | "ai_threads.update" | "ai_threads.delete" | "ai_thread_messages.view" | "ai_thread_messages.create")[];
+            permissions: ("ai_threads.view" | "ai_threads.create" | "ai_threads.update" | "ai_threads.delete" | "ai_thread_messages.view" | "ai_thread_messages.create" | "api_tokens.manage")[];
             auth: {
                 /** @enum {string} */
                 type: "session" | "api_token";
@@ -49,11 +50,18 @@ export interface components {
             };
         };
         ApiTokensCreateInput: {
+            /** @example CI deploys */
             name: string;
-            permissions: string[];
+            /**
+             * @example [
+             *       "ai_threads.view",
+             *       "ai_thread_messages.view"
+             *     ]
+             */
+            permissions: ("ai_threads.view" | "ai_threads.create" | "ai_threads.update" | "ai_threads.delete" | "ai_thread_messages.view" | "ai_thread_messages.create" | "api_tokens.manage")[];
             /**
              * Format: date-time
-             * @description Optional expiry (ISO-8601), in the future.
+             * @description Expiry (ISO-8601), in the future. Optional for a session; required, and no later than its own expiry, when the caller is a token that expires.
              */
             expires_at?: string;
         };
@@ -64,10 +72,11 @@ export interface components {
         ApiToken: {
             id: number;
             name: string;
-            permissions: ("ai_threads.view" | "ai_threads.create" | "ai_threads.update" | "ai_threads.delete" | "ai_thread_messages.view" | "ai_thread_messages.create")[];
+            permissions: ("ai_threads.view" | "ai_threads.create" | "ai_threads.update" | "ai_threads.delete" | "ai_thread_messages.view" | "ai_thread_messages.create" | "api_tokens.manage")[];
             /** @description The first characters of the token, to recognise it. */
             token_prefix: string;
             /**
+             * Format: date-time
              * @description ISO-8601 UTC timestamp
              * @example 2026-01-31T12:00:00.000Z
              */
@@ -125,11 +134,13 @@ export interface components {
             };
             message_count: number;
             /**
+             * Format: date-time
              * @description ISO-8601 UTC timestamp
              * @example 2026-01-31T12:00:00.000Z
              */
             created_at: string;
             /**
+             * Format: date-time
              * @description ISO-8601 UTC timestamp
              * @example 2026-01-31T12:00:00.000Z
              */
@@ -231,6 +242,7 @@ export interface components {
             /** @description Failed or cancelled user messages: why. */
             error: string | null;
             /**
+             * Format: date-time
              * @description ISO-8601 UTC timestamp
              * @example 2026-01-31T12:00:00.000Z
              */
@@ -276,6 +288,7 @@ export interface components {
             event: "error";
             data: {
                 message: string;
+                /** @description The HTTP status the same failure has as a JSON answer. */
                 status: number;
             };
         };

@@ -14,7 +14,9 @@ export class ApiTokens extends APIResource {
    * Create a personal API token.
    *
    * The secret is in `token`, shown this once. Its permissions must be a subset of the caller's; a
-   * token cannot create tokens with more than it holds.
+   * token cannot create tokens with more than it holds, nor tokens that outlive it: a token with an
+   * expiry may only create tokens that expire no later than itself. Needs `api_tokens.manage`
+   * (sessions always hold it).
    *
    * `POST /api-tokens`
    */
@@ -38,6 +40,8 @@ export class ApiTokens extends APIResource {
   /**
    * Get one of your API tokens.
    *
+   * The token with this id, without its secret. Revoked tokens and the tokens of others are 404.
+   *
    * `GET /api-tokens/{id}`
    */
   retrieve(id: number, options?: RequestOptions): APIPromise<ApiToken> {
@@ -47,7 +51,8 @@ export class ApiTokens extends APIResource {
   /**
    * Revoke one of your API tokens.
    *
-   * The token stops working at once.
+   * The token stops working at once. A token may always revoke itself; revoking another token needs
+   * `api_tokens.manage` (sessions always hold it).
    *
    * Answers 204, no content.
    *

@@ -76,6 +76,8 @@ export class Messages extends APIResource {
   /**
    * Get a message.
    *
+   * One message of one of your AI threads.
+   *
    * `GET /ai/threads/{thread-id}/messages/{message-id}`
    */
   retrieve(threadId: number, messageId: number, options?: RequestOptions): APIPromise<Message> {

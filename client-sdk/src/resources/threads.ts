@@ -42,6 +42,8 @@ export class Threads extends APIResource {
   /**
    * Get a thread.
    *
+   * One of your AI threads, with its latest state. The threads of others are 404.
+   *
    * `GET /ai/threads/{thread-id}`
    */
   retrieve(threadId: number, options?: RequestOptions): APIPromise<Thread> {

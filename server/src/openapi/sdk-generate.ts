@@ -161,10 +161,15 @@ class RestModel {
     if (op.transport === 'sse') {
       const ref = content['text/event-stream']?.schema?.['$ref'];
       // MessageStream (src/core/streaming.ts) knows these events' names and how a stream ends.
-      if (ref !== `${REF}StreamEvent`) throw new Error(`${op.name}: MessageStream reads StreamEvent events only, not ${String(ref)}`);
+      // Each `data:` line is one StreamEventData, named by its `type` (the SSE event name).
+      if (ref !== `${REF}StreamEventData`) throw new Error(`${op.name}: MessageStream reads StreamEventData events only, not ${String(ref)}`);
       const event = `${typeBase}Event`;
       this.events.push(
-        { name: event, type: `Schemas['StreamEvent'] & { id: string }`, doc: `One server-sent event of \`client.${group}.${name}\`, with its id (for \`Last-Event-ID\`).` },
+        {
+          name: event,
+          type: `{ [K in Schemas['StreamEventData']['type']]: { event: K; id: string; data: Extract<Schemas['StreamEventData'], { type: K }> } }[Schemas['StreamEventData']['type']]`,
+          doc: `One server-sent event of \`client.${group}.${name}\`: its name, its id (for \`Last-Event-ID\`) and its data.`,
+        },
         { name: `${event}Name`, type: `${event}['event']` },
       );
       return { kind: 'stream', event };
