@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Operation } from '@ai-threads/contracts';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError, databaseUnavailable, isDatabaseUnavailable, toTRPCError } from '../errors.js';
+import { resumeIdOf } from '../messages/streams.service.js';
 import type { Context } from './context.js';
 import { t, type Meta } from './init.js';
 import { fieldErrorsFromIssues } from './validation.js';
@@ -39,12 +40,15 @@ function setRateLimitHeaders(ctx: Context, limit: number, remaining: number) {
   ctx.res.setHeader('X-RateLimit-Remaining', String(remaining));
 }
 
-/** A reconnect to a stream (Last-Event-ID) creates nothing: it counts as an ordinary request. */
+/**
+ * A reconnect to a stream (Last-Event-ID) creates nothing: it counts as an ordinary request. The
+ * stream service decides "resume or new" by the same function, so no call that creates escapes
+ * the message budget.
+ */
 async function bucketOf(op: Operation, getRawInput: () => Promise<unknown>): Promise<Operation['rateLimit']> {
   if (op.transport !== 'sse') return op.rateLimit;
   const raw = await getRawInput().catch(() => undefined);
-  const resuming = typeof raw === 'object' && raw !== null && typeof (raw as { lastEventId?: unknown }).lastEventId === 'string';
-  return resuming ? 'requests' : op.rateLimit;
+  return resumeIdOf(raw) === undefined ? op.rateLimit : 'requests';
 }
 
 const guards = t.middleware(async ({ ctx, meta, next, getRawInput }) => {
