@@ -10,8 +10,6 @@ import type { Context } from './context.js';
 import { t, type Meta } from './init.js';
 import { fieldErrorsFromIssues } from './validation.js';
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
 /** Inputs the REST face reads from a header, named in field errors as the service names them. */
 const HEADER_FIELDS: Record<string, string> = { lastEventId: 'last_event_id' };
 
@@ -51,6 +49,13 @@ async function bucketOf(op: Operation, getRawInput: () => Promise<unknown>): Pro
   return resumeIdOf(raw) === undefined ? op.rateLimit : 'requests';
 }
 
+/**
+ * Whether a call may change something, read from its contract, never from the HTTP method that
+ * carries it: the tRPC subscription that creates a message travels as a GET, yet writes like the
+ * POST it is on REST. Only the contract's GET operations are reads.
+ */
+const writes = (op: Operation) => op.method !== 'GET';
+
 const guards = t.middleware(async ({ ctx, meta, next, getRawInput }) => {
   const op = meta?.operation;
   if (!op) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Procedure without a contract.' });
@@ -73,11 +78,11 @@ const guards = t.middleware(async ({ ctx, meta, next, getRawInput }) => {
     throw new AppError('rate_limited', { headers: { 'Retry-After': String(rate.retryAfterSeconds) } });
   }
 
-  // 403: the permission, and the Origin check for cookie-authenticated mutations (CSRF).
+  // 403: the permission, and the cross-site check (CSRF) for cookie-authenticated calls that write,
+  // whatever their transport (a resume writes nothing, but is a POST operation too: same check).
+  // Bearer credentials are never sent by a browser on its own, so they need none.
   if (op.permission && !principal?.permissions.includes(op.permission)) throw new AppError('forbidden');
-  if (ctx.credential?.source === 'cookie' && !SAFE_METHODS.has(ctx.req.method ?? 'GET') && !originAllowed(ctx)) {
-    throw new AppError('forbidden');
-  }
+  if (ctx.credential?.source === 'cookie' && writes(op) && !fromTrustedOrigin(ctx)) throw new AppError('forbidden');
 
   if (principal?.renewedUntil && ctx.credential?.source === 'cookie') {
     ctx.services.cookies.set(ctx.res, ctx.credential.token, principal.renewedUntil);
@@ -85,9 +90,16 @@ const guards = t.middleware(async ({ ctx, meta, next, getRawInput }) => {
   return next({ ctx: { principal } });
 });
 
-function originAllowed(ctx: Context): boolean {
+/**
+ * Whether a browser sent this request from this site or a trusted one: an Origin that is this host
+ * or one of ALLOWED_ORIGINS; or, when there is no Origin (a same-origin GET such as an EventSource
+ * sends none), `Sec-Fetch-Site: same-origin`, which pages cannot set. Anything else (another site,
+ * the opaque `null`, neither header) is refused.
+ */
+function fromTrustedOrigin(ctx: Context): boolean {
   const origin = ctx.req.headers.origin;
   const host = ctx.req.headers.host;
+  if (origin === undefined) return ctx.req.headers['sec-fetch-site'] === 'same-origin';
   if (!origin || !host) return false;
   if (ctx.services.config.ALLOWED_ORIGINS.includes(origin)) return true;
   try {
