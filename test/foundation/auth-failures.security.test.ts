@@ -1,9 +1,9 @@
 // Failed authentications are limited per client IP (AUTH_FAILURES_PER_MINUTE_PER_IP=3 here): the
 // first failures are the usual 401, then requests with credentials not known to be valid are a 429
 // with Retry-After, answered before any credential lookup, on both faces, sharing one count. Only
-// failures count; a caller whose credentials authenticated is served as usual, and requests
-// without credentials are untouched. Every test starts with fresh rate limits (a new in-process
-// store behind the app's limiter), so each has the whole budget of the client IP 127.0.0.1.
+// failures count; a caller whose credentials authenticated (or were just issued) is served as
+// usual, and requests without credentials are untouched. Every test starts with fresh rate limits
+// (a new in-process store behind the app's limiter), so each has the whole budget of 127.0.0.1.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryRateLimiter, type RateLimiter } from '../../server/src/rate-limit/limiter.js';
 import { startTestApp, uniqueEmail, type ApiResponse, type TestApp } from '../support/harness.js';
@@ -111,6 +111,20 @@ describe('what the limit leaves alone', () => {
     expect(res.status).toBe(200);
     expect(res.body.user.id).toBe(user.id);
     expect((await trpc(app, 'query', 'me.get', undefined, { token: user.token })).status).toBe(200);
+  });
+
+  it('a caller who signs in (or up) while its IP is blocked can use the new token, on both faces', async () => {
+    const user = await app.signUp();
+    await failTimes(LIMIT);
+    expectBlocked(await app.api('GET', '/me', { headers: BOGUS }));
+
+    const rest = await app.api('POST', '/auth/sign-in', { body: { email: user.email, password: 'correct horse battery' } });
+    expect(rest.status).toBe(200);
+    expect((await app.api('GET', '/me', { token: rest.body.token })).status).toBe(200);
+
+    const rpc = await trpc(app, 'mutation', 'auth.signUp', { email: uniqueEmail('blocked'), password: 'correct horse battery' });
+    expect(rpc.status).toBe(201);
+    expect((await trpc(app, 'query', 'me.get', undefined, { token: rpc.body.result.data.token })).status).toBe(200);
   });
 
   it('successful authentications take no points', async () => {

@@ -28,6 +28,8 @@ export interface Context {
   /** `undefined`: no credentials; `null`: credentials that are not valid. */
   credential: Credential | null | undefined;
   resolvePrincipal(): Promise<Principal | null>;
+  /** Notes a credential this call has just issued (a sign-in's token), as known to be valid. */
+  credentialIssued(token: string): void;
   /** Names the request after its operation, for logs and metrics (never the raw path). */
   nameOperation(name: string): void;
 }
@@ -50,11 +52,12 @@ const RECENTLY_VALID_MS = 10 * 60_000;
 const RECENTLY_VALID_MAX = 10_000;
 
 /**
- * Fingerprints (SHA-256, never the token) of credentials that authenticated on this instance lately.
- * While an IP is blocked for failed authentications, its requests with unknown credentials are
- * refused before any database lookup; a caller whose credentials are in here (a real user behind
- * the same NAT as the attacker) is looked up and served as usual. Per instance: behind several
- * instances, a valid caller new to one of them may hear the 429 until its IP's window passes.
+ * Fingerprints (SHA-256, never the token) of credentials that this instance issued or saw
+ * authenticate lately. While an IP is blocked for failed authentications, its requests with unknown
+ * credentials are refused before any database lookup; a caller whose credentials are in here (a
+ * real user behind the same NAT as the attacker, or one who just signed in) is looked up and served
+ * as usual. Per instance: behind several instances, a valid caller new to one of them may hear the
+ * 429 until its IP's window passes.
  */
 class RecentlyValid {
   private readonly until = new Map<string, number>();
@@ -80,7 +83,15 @@ class RecentlyValid {
 }
 
 /** One memory per app (each face builds its own context factory). */
-const recentlyValidOf = new WeakMap<Services, RecentlyValid>();
+const memories = new WeakMap<Services, RecentlyValid>();
+
+function recentlyValid(services: Services): RecentlyValid {
+  let memory = memories.get(services);
+  if (!memory) memories.set(services, (memory = new RecentlyValid()));
+  return memory;
+}
+
+const fingerprintOf = (token: string) => createHash('sha256').update(token).digest('base64url');
 
 /**
  * Resolves credentials to a principal, counting each failure (unknown, expired, revoked or
@@ -93,9 +104,8 @@ async function authenticate(services: Services, credential: Credential | null, i
   const { config, limiter } = services;
   const limit = config.AUTH_FAILURES_PER_MINUTE_PER_IP;
   const key = `ip:${ip}`;
-  let recent = recentlyValidOf.get(services);
-  if (!recent) recentlyValidOf.set(services, (recent = new RecentlyValid()));
-  const fingerprint = credential ? createHash('sha256').update(credential.token).digest('base64url') : undefined;
+  const recent = recentlyValid(services);
+  const fingerprint = credential ? fingerprintOf(credential.token) : undefined;
 
   if (!fingerprint || !recent.has(fingerprint, Date.now())) {
     const state = await limiter.peek(AUTH_FAILURES_BUCKET, key, limit);
@@ -137,6 +147,9 @@ export function createContextFactory(services: Services, face: Face) {
       ip,
       log: (expressRes.locals?.['log'] as Logger | undefined) ?? services.logger,
       credential,
+      credentialIssued(token) {
+        recentlyValid(services).add(fingerprintOf(token), Date.now());
+      },
       nameOperation(name) {
         if (expressRes.locals) expressRes.locals['operation'] = name;
       },

@@ -87,7 +87,14 @@ const guards = t.middleware(async ({ ctx, meta, next, getRawInput }) => {
   if (principal?.renewedUntil && ctx.credential?.source === 'cookie') {
     ctx.services.cookies.set(ctx.res, ctx.credential.token, principal.renewedUntil);
   }
-  return next({ ctx: { principal } });
+  const result = await next({ ctx: { principal } });
+  // A credential just handed out (sign-up, sign-in, a new API token) is valid: its first use is
+  // served even from an IP blocked for others' failed authentications.
+  if (result.ok) {
+    const token = (result.data as { token?: unknown } | null | undefined)?.token;
+    if (typeof token === 'string') ctx.credentialIssued(token);
+  }
+  return result;
 });
 
 /**
