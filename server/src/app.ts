@@ -90,6 +90,11 @@ export function createApp(services: Services) {
       createContext: createContextFactory(services, 'trpc'),
       responseMeta: responseMetaFor('trpc'),
       maxBodySize: services.config.MAX_BODY_BYTES,
+      // Each call of a batch passes the guards (limits, CSRF) on its own, but an unbounded batch
+      // would still let one request do hundreds of writes (and send as many cookies). tRPC refuses
+      // a longer batch whole, before any call runs: a 400 in our error format ("Batch call exceeds
+      // maximum size"), a malformed request rather than a 413, which names the body size limit.
+      maxBatchSize: services.config.TRPC_MAX_BATCH_SIZE,
     }),
   );
 

@@ -97,6 +97,10 @@ export const ConfigSchema = z.object({
   RATE_LIMIT_MESSAGES_PER_MINUTE: int(20, 1),
   SIGN_IN_ATTEMPTS_PER_MINUTE_PER_EMAIL: int(10, 1),
   SIGN_IN_ATTEMPTS_PER_MINUTE_PER_IP: int(60, 1),
+  /** Request guards: calls one tRPC batch may hold (more: the whole batch is refused with a 400). */
+  TRPC_MAX_BATCH_SIZE: int(10, 1, 1000),
+  /** Request guards: requests whose credentials fail to authenticate, per client IP a minute; then 429. */
+  AUTH_FAILURES_PER_MINUTE_PER_IP: int(30, 1),
   MAX_BODY_BYTES: int(256 * 1024, 1024, 50 * 1024 * 1024),
   STATE_MAX_BYTES: int(64 * 1024, 2, 10 * 1024 * 1024),
   STATE_MAX_DEPTH: int(32, 1, 1000),

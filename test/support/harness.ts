@@ -97,7 +97,14 @@ export function uniqueEmail(prefix = 'user'): string {
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const config = configWith({ LOG_LEVEL: 'silent', NODE_ENV: 'test', ...options.env });
+  // Every suite speaks from 127.0.0.1, so its 401 cases would share one failed-authentication
+  // budget and turn into 429s as suites grow; the suites about that limit set their own.
+  const config = configWith({
+    LOG_LEVEL: 'silent',
+    NODE_ENV: 'test',
+    AUTH_FAILURES_PER_MINUTE_PER_IP: '100000',
+    ...options.env,
+  });
   const db = options.shareDatabaseOf
     ? { handle: options.shareDatabaseOf.database, drop: async () => {} }
     : await freshDatabase();

@@ -23,6 +23,18 @@ export interface StreamsServiceDeps {
   sharedLog?: SharedEventLog | undefined;
 }
 
+/**
+ * The one rule for "resume or new": a stream call resumes when it names a non-empty `lastEventId`;
+ * anything else (no id, an empty one) creates a message. The rate limiter asks it of the raw input
+ * before validation, `open` of the parsed one; the contract does not transform the field, so both
+ * get the same answer, and a call that creates always counts against the message budget.
+ */
+export function resumeIdOf(input: unknown): string | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  const id = (input as { lastEventId?: unknown }).lastEventId;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
 async function* once(events: LoggedEvent[]): AsyncGenerator<LoggedEvent> {
   yield* events;
 }
@@ -91,7 +103,8 @@ export function createStreamsService(deps: StreamsServiceDeps) {
       input: CreateMessageInput & { lastEventId?: string | undefined },
       options: { idempotencyKey?: string | undefined; signal?: AbortSignal } = {},
     ): Promise<AsyncIterable<LoggedEvent>> {
-      if (input.lastEventId) return resume(principal, input.threadId, input.lastEventId, options.signal);
+      const resumeId = resumeIdOf(input);
+      if (resumeId !== undefined) return resume(principal, input.threadId, resumeId, options.signal);
 
       const run = new AnswerRun();
       let accepted!: () => void;

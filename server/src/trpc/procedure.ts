@@ -4,11 +4,10 @@ import { TRPCError, tracked } from '@trpc/server';
 import { z } from 'zod';
 import type { Operation } from '@ai-threads/contracts';
 import { AppError, databaseUnavailable, isDatabaseUnavailable, toTRPCError } from '../errors.js';
+import { resumeIdOf } from '../messages/streams.service.js';
 import type { Context } from './context.js';
 import { t, type Meta } from './init.js';
 import { fieldErrorsFromIssues, restInput } from './validation.js';
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Inputs the REST face reads from a header, named in field errors as the service names them. */
 const HEADER_FIELDS: Record<string, string> = { lastEventId: 'last_event_id' };
@@ -43,13 +42,23 @@ function setRateLimitHeaders(ctx: Context, limit: number, remaining: number) {
   ctx.res.setHeader('X-RateLimit-Remaining', String(remaining));
 }
 
-/** A reconnect to a stream (Last-Event-ID) creates nothing: it counts as an ordinary request. */
+/**
+ * A reconnect to a stream (Last-Event-ID) creates nothing: it counts as an ordinary request. The
+ * stream service decides "resume or new" by the same function, so no call that creates escapes
+ * the message budget.
+ */
 async function bucketOf(op: Operation, getRawInput: () => Promise<unknown>): Promise<Operation['rateLimit']> {
   if (op.transport !== 'sse') return op.rateLimit;
   const raw = await getRawInput().catch(() => undefined);
-  const resuming = typeof raw === 'object' && raw !== null && typeof (raw as { lastEventId?: unknown }).lastEventId === 'string';
-  return resuming ? 'requests' : op.rateLimit;
+  return resumeIdOf(raw) === undefined ? op.rateLimit : 'requests';
 }
+
+/**
+ * Whether a call may change something, read from its contract, never from the HTTP method that
+ * carries it: the tRPC subscription that creates a message travels as a GET, yet writes like the
+ * POST it is on REST. Only the contract's GET operations are reads.
+ */
+const writes = (op: Operation) => op.method !== 'GET';
 
 const guards = t.middleware(async ({ ctx, meta, next, getRawInput }) => {
   const op = meta?.operation;
@@ -73,21 +82,35 @@ const guards = t.middleware(async ({ ctx, meta, next, getRawInput }) => {
     throw new AppError('rate_limited', { headers: { 'Retry-After': String(rate.retryAfterSeconds) } });
   }
 
-  // 403: the permission, and the Origin check for cookie-authenticated mutations (CSRF).
+  // 403: the permission, and the cross-site check (CSRF) for cookie-authenticated calls that write,
+  // whatever their transport (a resume writes nothing, but is a POST operation too: same check).
+  // Bearer credentials are never sent by a browser on its own, so they need none.
   if (op.permission && !principal?.permissions.includes(op.permission)) throw new AppError('forbidden');
-  if (ctx.credential?.source === 'cookie' && !SAFE_METHODS.has(ctx.req.method ?? 'GET') && !originAllowed(ctx)) {
-    throw new AppError('forbidden');
-  }
+  if (ctx.credential?.source === 'cookie' && writes(op) && !fromTrustedOrigin(ctx)) throw new AppError('forbidden');
 
   if (principal?.renewedUntil && ctx.credential?.source === 'cookie') {
     ctx.services.cookies.set(ctx.res, ctx.credential.token, principal.renewedUntil);
   }
-  return next({ ctx: { principal } });
+  const result = await next({ ctx: { principal } });
+  // A credential just handed out (sign-up, sign-in, a new API token) is valid: its first use is
+  // served even from an IP blocked for others' failed authentications.
+  if (result.ok) {
+    const token = (result.data as { token?: unknown } | null | undefined)?.token;
+    if (typeof token === 'string') ctx.credentialIssued(token);
+  }
+  return result;
 });
 
-function originAllowed(ctx: Context): boolean {
+/**
+ * Whether a browser sent this request from this site or a trusted one: an Origin that is this host
+ * or one of ALLOWED_ORIGINS; or, when there is no Origin (a same-origin GET such as an EventSource
+ * sends none), `Sec-Fetch-Site: same-origin`, which pages cannot set. Anything else (another site,
+ * the opaque `null`, neither header) is refused.
+ */
+function fromTrustedOrigin(ctx: Context): boolean {
   const origin = ctx.req.headers.origin;
   const host = ctx.req.headers.host;
+  if (origin === undefined) return ctx.req.headers['sec-fetch-site'] === 'same-origin';
   if (!origin || !host) return false;
   if (ctx.services.config.ALLOWED_ORIGINS.includes(origin)) return true;
   try {
