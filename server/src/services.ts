@@ -16,7 +16,7 @@ import { createIdempotencyService } from './idempotency/idempotency.service.js';
 import { AnswerRuns } from './messages/answer-runs.js';
 import { createMessagesService } from './messages/messages.service.js';
 import { createRedisEventLog } from './messages/shared-log.js';
-import { createStreamsService } from './messages/streams.service.js';
+import { createStreamsService, forgetAnswerLogs } from './messages/streams.service.js';
 import { createThreadsService } from './threads/threads.service.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -63,6 +63,9 @@ export function createServices(deps: AppDeps) {
   const idempotency = createIdempotencyService({ db, leaseMs });
   const shutdown = new AbortController();
   const metrics = deps.metrics ?? createMetrics({ defaultMetrics: config.NODE_ENV !== 'test' });
+  const runs = new AnswerRuns();
+  const sharedLog = deps.redis ? createRedisEventLog(deps.redis, logger, { maxWaitMs: leaseMs }) : undefined;
+  const forgetAnswers = (userMessageIds: number[]) => forgetAnswerLogs(runs, sharedLog, logger, userMessageIds);
   const messages = createMessagesService({
     db,
     ai,
@@ -74,6 +77,7 @@ export function createServices(deps: AppDeps) {
     leaseMs,
     shutdownSignal: shutdown.signal,
     metrics,
+    forgetAnswers,
   });
   return {
     metrics,
@@ -86,15 +90,9 @@ export function createServices(deps: AppDeps) {
     },
     ai,
     idempotency,
-    threads: createThreadsService({ db, stateLimits }),
+    threads: createThreadsService({ db, stateLimits, forgetAnswers }),
     messages,
-    streams: createStreamsService({
-      db,
-      messages,
-      runs: new AnswerRuns(),
-      leaseMs,
-      sharedLog: deps.redis ? createRedisEventLog(deps.redis, logger, { maxWaitMs: leaseMs }) : undefined,
-    }),
+    streams: createStreamsService({ db, messages, runs, leaseMs, sharedLog }),
     config,
     logger,
     database,

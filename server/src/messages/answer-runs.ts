@@ -84,6 +84,11 @@ export class AnswerRuns {
     return this.runs.get(messageId);
   }
 
+  /** Drops the logs of these answers (their thread was deleted, or the answer starts over). */
+  forget(messageIds: number[]) {
+    for (const id of messageIds) this.runs.delete(id);
+  }
+
   /** Runs still answering (for graceful shutdown). */
   active(): AnswerRun[] {
     return [...this.runs.values()].filter((run) => !run.done);

@@ -51,12 +51,23 @@ export interface MessagesServiceDeps {
   /** Aborted when the process must stop: answers still running then fail with a clear reason. */
   shutdownSignal?: AbortSignal;
   metrics?: Metrics;
+  /** Forgets what is kept of these answers outside the database (their stream event logs). */
+  forgetAnswers?: (userMessageIds: number[]) => Promise<void>;
 }
 
 export interface CreateMessageInput {
   threadId: number;
   content: string;
   state?: JsonObject | undefined;
+}
+
+/**
+ * The one fingerprint of a message request, whichever route sends it (`/messages`,
+ * `/messages/stream`, tRPC): only what the answer depends on, an absent state the same as null,
+ * stream-only fields (Last-Event-ID) left out. The same key and body replay across routes.
+ */
+export function messageRequestHash(input: CreateMessageInput): string {
+  return requestHash('messages.create', { threadId: input.threadId, content: input.content, state: input.state ?? null });
 }
 
 export interface AnswerHooks {
@@ -74,17 +85,36 @@ export interface CreateMessageResult {
   replayed: boolean;
 }
 
-/** How often a running answer checks for a cancel made on another instance. */
+/** How often a running answer beats its heartbeat, which also reads a cancel made elsewhere. */
 const CANCEL_POLL_MS = 1000;
+
+/**
+ * An answer whose heartbeat is older than this has no instance behind it. A false alarm (an
+ * instance stalled this long) only matters to a cancel, which then ends the answer at once
+ * instead of storing its partial text.
+ */
+const HEARTBEAT_STALE_MS = 5 * CANCEL_POLL_MS;
 
 /** History rows read per query; the window grows page by page until the budget is spent. */
 const HISTORY_PAGE = 100;
+
+const stale = () =>
+  new AppError('conflict', {
+    message:
+      'The message this Idempotency-Key stands for has newer messages after it in the thread; post it again as a new message (with a new key).',
+  });
 
 const busy = () =>
   new AppError('conflict', {
     message: 'The thread is still answering an earlier message; retry when it is done.',
     headers: { 'Retry-After': '1' },
   });
+
+/** The answer's message was ended while it ran (a cancel that took it for dead): nothing is stored. */
+class EndedElsewhere extends Error {
+  readonly app = new AppError('upstream_error', { message: 'The answer was cancelled.' });
+}
+const endedElsewhere = () => new EndedElsewhere('the message was ended while it was answered');
 
 function failureOf(
   error: unknown,
@@ -151,7 +181,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
       const claimed = key === undefined ? undefined : { userId, key };
       let retryMessageId: number | null = null;
       if (key !== undefined) {
-        const claim = await deps.idempotency.claim(userId, key, requestHash('messages.create', input));
+        const claim = await deps.idempotency.claim(userId, key, messageRequestHash(input), input.threadId);
         if (claim.kind === 'replay') return { body: claim.body as MessagePair, replayed: true };
         retryMessageId = claim.messageId;
       }
@@ -178,12 +208,14 @@ export function createMessagesService(deps: MessagesServiceDeps) {
         await giveBackKey();
         throw error;
       }
-      if (begun === 'busy' || begun === 'missing') {
+      if (begun === 'busy' || begun === 'missing' || begun === 'stale') {
         await giveBackKey();
         if (begun === 'busy') deps.metrics?.busyRefusal();
-        throw begun === 'busy' ? busy() : threadNotFound();
+        throw begun === 'busy' ? busy() : begun === 'stale' ? stale() : threadNotFound();
       }
       const { thread, message: userMessage } = begun;
+      // The events of the failed attempt are not this answer's: a resume must not replay them.
+      if (retryMessageId !== null) await deps.forgetAnswers?.([userMessage.id]);
       if (claimed) await deps.idempotency.attachMessage(claimed, userMessage.id);
       hooks.onCreated?.(toMessageResource(userMessage));
 
@@ -197,9 +229,9 @@ export function createMessagesService(deps: MessagesServiceDeps) {
       if (deps.shutdownSignal) signals.push(deps.shutdownSignal);
       // A cancel made on another instance reaches this one through the database.
       const poll = setInterval(() => {
-        repo.cancelRequested(db, userMessage.id).then(
-          (requested) => requested && inProgress.cancel.abort(),
-          () => {},
+        repo.heartbeat(db, userMessage.id).then(
+          ({ stop }) => stop && inProgress.cancel.abort(),
+          (err: unknown) => deps.logger.warn({ err, messageId: userMessage.id }, 'answer heartbeat failed'),
         );
       }, CANCEL_POLL_MS);
       poll.unref();
@@ -225,7 +257,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
         deps.metrics?.answer({ model: result.model, outcome: 'completed' }, latencyMs / 1000);
         if (result.firstTokenMs !== null) deps.metrics?.firstToken(result.firstTokenMs / 1000);
         if (result.usage) deps.metrics?.tokens(result.usage.prompt_tokens, result.usage.completion_tokens);
-        const { user, reply } = await repo.storeAnswer(db, {
+        const stored = await repo.storeAnswer(db, {
           threadId: thread.id,
           userMessageId: userMessage.id,
           outcome: { status: 'completed', threadState: result.state },
@@ -240,13 +272,19 @@ export function createMessagesService(deps: MessagesServiceDeps) {
             tokenCount: countTokens(result.content),
           },
         });
+        if (!stored) throw endedElsewhere();
+        const { user, reply } = stored;
         const body: MessagePair = { createdMessage: toMessageResource(user), responseMessage: toMessageResource(reply) };
         if (claimed) await deps.idempotency.complete(claimed, 201, body);
         return { body, replayed: false };
       } catch (error) {
+        if (error instanceof EndedElsewhere) {
+          if (claimed) await deps.idempotency.fail(claimed).catch(() => {});
+          throw error.app;
+        }
         const cancelled = inProgress.cancel.signal.aborted || Boolean(hooks.cancelSignal?.aborted);
         if (cancelled && !deadline.aborted && error instanceof AiProviderError && error.kind === 'cancelled') {
-          const { user, reply } = await repo.storeAnswer(db, {
+          const stored = await repo.storeAnswer(db, {
             threadId: thread.id,
             userMessageId: userMessage.id,
             outcome: { status: 'cancelled' },
@@ -258,6 +296,11 @@ export function createMessagesService(deps: MessagesServiceDeps) {
               tokenCount: countTokens(partial),
             },
           });
+          if (!stored) {
+            if (claimed) await deps.idempotency.fail(claimed).catch(() => {});
+            throw endedElsewhere().app;
+          }
+          const { user, reply } = stored;
           deps.metrics?.answer({ model: ai.model, outcome: 'cancelled' }, (performance.now() - started) / 1000);
           const body: MessagePair = { createdMessage: toMessageResource(user), responseMessage: toMessageResource(reply) };
           if (claimed) await deps.idempotency.complete(claimed, 201, body);
@@ -283,7 +326,8 @@ export function createMessagesService(deps: MessagesServiceDeps) {
 
     /**
      * Cancels the answer to a pending user message, on this instance or (through the database) on
-     * the one answering it, and waits until the outcome is stored.
+     * the one answering it, and waits until the outcome is stored. An answer that no instance runs
+     * (its server died) is cancelled at once.
      */
     async cancel(principal: Principal, input: { threadId: number; messageId: number }) {
       await ownThread(db, principal.user.id, input.threadId);
@@ -298,15 +342,19 @@ export function createMessagesService(deps: MessagesServiceDeps) {
         await local.settled;
       } else {
         if (!(await repo.requestCancel(db, input.threadId, message.id))) throw notAnswering();
+        // The instance answering stops within a heartbeat; one that died stops beating, and the
+        // answer is then cancelled here.
         const until = Date.now() + deps.leaseMs;
         while (Date.now() < until) {
+          const orphan = { threadId: input.threadId, messageId: message.id, staleMs: HEARTBEAT_STALE_MS };
+          if (await repo.cancelOrphaned(db, orphan)) break;
           const current = await repo.findMessage(db, input.threadId, message.id);
           if (current?.status !== 'pending') break;
           await new Promise((resolve) => setTimeout(resolve, CANCEL_POLL_MS / 4));
         }
       }
       const user = await repo.findMessage(db, input.threadId, message.id);
-      const reply = await repo.findReply(db, input.threadId, message.id);
+      const reply = user?.status === 'pending' ? undefined : await repo.findReply(db, input.threadId, message.id);
       return { createdMessage: toMessageResource(user!), responseMessage: reply ? toMessageResource(reply) : null };
     },
 

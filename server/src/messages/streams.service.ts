@@ -3,6 +3,7 @@
 // (404, 409, 422) happen before `open` resolves, so each face can answer them as plain errors.
 import type { Database } from '@ai-threads/db';
 import type { Principal } from '../auth/auth.service.js';
+import type { Logger } from '../logger.js';
 import { AppError, appErrorOf } from '../errors.js';
 import { ownThread } from '../threads/threads.service.js';
 import { AnswerRun, type AnswerRuns, type LoggedEvent } from './answer-runs.js';
@@ -21,6 +22,24 @@ export interface StreamsServiceDeps {
   leaseMs: number;
   /** Events shared across instances (Redis), when configured. */
   sharedLog?: SharedEventLog | undefined;
+}
+
+/**
+ * Forgets the event logs of these answers, here and in the shared log. Never fails: a shared log
+ * out of reach is logged, and its entries expire on their own (ttl).
+ */
+export async function forgetAnswerLogs(
+  runs: AnswerRuns,
+  sharedLog: SharedEventLog | undefined,
+  logger: Logger,
+  userMessageIds: number[],
+) {
+  runs.forget(userMessageIds);
+  try {
+    await sharedLog?.forget(userMessageIds);
+  } catch (err) {
+    logger.warn({ err, userMessageIds: userMessageIds.length }, 'redis: stream event logs not deleted; they expire on their own');
+  }
 }
 
 async function* once(events: LoggedEvent[]): AsyncGenerator<LoggedEvent> {
@@ -67,7 +86,11 @@ export function createStreamsService(deps: StreamsServiceDeps) {
     if (match[2] === 'done') return once([]);
     const seq = Number(match[2]);
     const run = runs.get(messageId);
-    if (run) return run.read(seq + 1, signal);
+    // A failed attempt's log, kept here while a retry answered the message on another instance,
+    // is not what is stored: the stored outcome is.
+    const superseded =
+      run?.done && run.events.at(-1)?.event.event === 'error' && (message.status === 'pending' || message.status === 'completed');
+    if (run && !superseded) return run.read(seq + 1, signal);
     const shared = await deps.sharedLog?.read(messageId, seq, signal);
     if (!shared) return fromDatabase(threadId, messageId, signal);
     return (async function* () {

@@ -12,8 +12,14 @@ export const threadsRouter = t.router({
     const key = idempotencyKeyFrom(ctx.req.headers[IDEMPOTENCY_HEADER]);
     // The request hash serialises the input: a state 10,000 levels deep must be refused first.
     ctx.services.threads.checkState(input.state);
-    const result = await ctx.services.idempotency.run(principal.user.id, key, ops.create.name, input, 201, () =>
-      ctx.services.threads.create(principal, input),
+    const result = await ctx.services.idempotency.run(
+      principal.user.id,
+      key,
+      ops.create.name,
+      input,
+      201,
+      () => ctx.services.threads.create(principal, input),
+      (thread) => thread.id,
     );
     if (result.replayed) ctx.res.setHeader('Idempotent-Replayed', 'true');
     return result.body;
