@@ -16,7 +16,7 @@ import { createIdempotencyService } from './idempotency/idempotency.service.js';
 import { AnswerRuns } from './messages/answer-runs.js';
 import { createMessagesService } from './messages/messages.service.js';
 import { createRedisEventLog } from './messages/shared-log.js';
-import { createStreamsService, forgetAnswerLogs } from './messages/streams.service.js';
+import { createStreamsService } from './messages/streams.service.js';
 import { createThreadsService } from './threads/threads.service.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -60,12 +60,11 @@ export function createServices(deps: AppDeps) {
   const stateLimits = { maxDepth: config.STATE_MAX_DEPTH, maxBytes: config.STATE_MAX_BYTES };
   const leaseMs = config.AI_ANSWER_TIMEOUT_MS + config.THREAD_LEASE_GRACE_MS;
   const ai = deps.ai ?? createAiProvider(config, logger);
-  const idempotency = createIdempotencyService({ db, leaseMs });
+  const idempotency = createIdempotencyService({ db, leaseMs, logger });
   const shutdown = new AbortController();
   const metrics = deps.metrics ?? createMetrics({ defaultMetrics: config.NODE_ENV !== 'test' });
   const runs = new AnswerRuns();
   const sharedLog = deps.redis ? createRedisEventLog(deps.redis, logger, { maxWaitMs: leaseMs }) : undefined;
-  const forgetAnswers = (userMessageIds: number[]) => forgetAnswerLogs(runs, sharedLog, logger, userMessageIds);
   const messages = createMessagesService({
     db,
     ai,
@@ -77,7 +76,8 @@ export function createServices(deps: AppDeps) {
     leaseMs,
     shutdownSignal: shutdown.signal,
     metrics,
-    forgetAnswers,
+    runs,
+    sharedLog,
   });
   return {
     metrics,
@@ -90,7 +90,7 @@ export function createServices(deps: AppDeps) {
     },
     ai,
     idempotency,
-    threads: createThreadsService({ db, stateLimits, forgetAnswers }),
+    threads: createThreadsService({ db, stateLimits, forgetAnswers: messages.forgetAnswers }),
     messages,
     streams: createStreamsService({ db, messages, runs, leaseMs, sharedLog }),
     config,

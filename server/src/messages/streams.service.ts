@@ -1,9 +1,8 @@
-// Streaming an answer: the same create as the seed endpoint, its events logged in an AnswerRun so
-// that any number of readers (the first client, a reconnecting one) can follow it. Refusals
+// Streaming an answer: the same create as the seed endpoint, its events logged in the AnswerRun it
+// runs in, so that any number of readers (the first client, a reconnecting one) can follow it. Refusals
 // (404, 409, 422) happen before `open` resolves, so each face can answer them as plain errors.
 import type { Database } from '@ai-threads/db';
 import type { Principal } from '../auth/auth.service.js';
-import type { Logger } from '../logger.js';
 import { AppError, appErrorOf } from '../errors.js';
 import { ownThread } from '../threads/threads.service.js';
 import { AnswerRun, type AnswerRuns, type LoggedEvent } from './answer-runs.js';
@@ -22,24 +21,6 @@ export interface StreamsServiceDeps {
   leaseMs: number;
   /** Events shared across instances (Redis), when configured. */
   sharedLog?: SharedEventLog | undefined;
-}
-
-/**
- * Forgets the event logs of these answers, here and in the shared log. Never fails: a shared log
- * out of reach is logged, and its entries expire on their own (ttl).
- */
-export async function forgetAnswerLogs(
-  runs: AnswerRuns,
-  sharedLog: SharedEventLog | undefined,
-  logger: Logger,
-  userMessageIds: number[],
-) {
-  runs.forget(userMessageIds);
-  try {
-    await sharedLog?.forget(userMessageIds);
-  } catch (err) {
-    logger.warn({ err, userMessageIds: userMessageIds.length }, 'redis: stream event logs not deleted; they expire on their own');
-  }
 }
 
 async function* once(events: LoggedEvent[]): AsyncGenerator<LoggedEvent> {
@@ -125,8 +106,8 @@ export function createStreamsService(deps: StreamsServiceDeps) {
           { threadId: input.threadId, content: input.content, state: input.state },
           {
             idempotencyKey: options.idempotencyKey,
+            run,
             onCreated: (message) => {
-              runs.register(message.id, run);
               if (deps.sharedLog) run.onPush = (logged) => deps.sharedLog?.append(message.id, logged);
               run.push({ event: 'message.created', data: message });
               accepted();
