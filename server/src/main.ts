@@ -8,7 +8,10 @@ import { ConfigError, loadConfig } from './config.js';
 import { createHttpServer } from './http/server.js';
 import { sweepInterrupted } from './messages/messages.repo.js';
 
-/** How often answers that died with a server (lease run out) are marked failed. */
+/**
+ * How often answers that died with a server (lease run out) are marked failed, and idempotency
+ * keys past their 24 hours are deleted.
+ */
 const SWEEP_INTERVAL_MS = 60_000;
 
 /** At shutdown, how long the responses of settled answers get to be written before connections are cut. */
@@ -47,6 +50,12 @@ async function main() {
       if (swept > 0) logger.warn({ swept }, 'marked interrupted answers failed');
     } catch (err) {
       logger.warn({ err }, 'sweep of interrupted answers failed');
+    }
+    try {
+      const expired = await services.idempotency.sweepExpired();
+      if (expired > 0) logger.info({ expired }, 'deleted expired idempotency keys');
+    } catch (err) {
+      logger.warn({ err }, 'sweep of expired idempotency keys failed');
     }
   };
   void sweep();

@@ -60,9 +60,11 @@ export function createServices(deps: AppDeps) {
   const stateLimits = { maxDepth: config.STATE_MAX_DEPTH, maxBytes: config.STATE_MAX_BYTES };
   const leaseMs = config.AI_ANSWER_TIMEOUT_MS + config.THREAD_LEASE_GRACE_MS;
   const ai = deps.ai ?? createAiProvider(config, logger);
-  const idempotency = createIdempotencyService({ db, leaseMs });
+  const idempotency = createIdempotencyService({ db, leaseMs, logger });
   const shutdown = new AbortController();
   const metrics = deps.metrics ?? createMetrics({ defaultMetrics: config.NODE_ENV !== 'test' });
+  const runs = new AnswerRuns();
+  const sharedLog = deps.redis ? createRedisEventLog(deps.redis, logger, { prefix: config.REDIS_PREFIX, maxWaitMs: leaseMs }) : undefined;
   const messages = createMessagesService({
     db,
     ai,
@@ -74,6 +76,8 @@ export function createServices(deps: AppDeps) {
     leaseMs,
     shutdownSignal: shutdown.signal,
     metrics,
+    runs,
+    sharedLog,
   });
   return {
     metrics,
@@ -86,15 +90,9 @@ export function createServices(deps: AppDeps) {
     },
     ai,
     idempotency,
-    threads: createThreadsService({ db, stateLimits }),
+    threads: createThreadsService({ db, stateLimits, forgetAnswers: messages.forgetAnswers }),
     messages,
-    streams: createStreamsService({
-      db,
-      messages,
-      runs: new AnswerRuns(),
-      leaseMs,
-      sharedLog: deps.redis ? createRedisEventLog(deps.redis, logger, { prefix: config.REDIS_PREFIX, maxWaitMs: leaseMs }) : undefined,
-    }),
+    streams: createStreamsService({ db, messages, runs, leaseMs, sharedLog }),
     config,
     logger,
     database,

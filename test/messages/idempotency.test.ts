@@ -5,7 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
 import { startTestApp, type ApiResponse, type TestApp, type TestUser } from '../support/harness.js';
+import { sql } from 'drizzle-orm';
 import { createApiToken, trpc, VIEWER_PERMISSIONS } from '../support/helpers.js';
+import { openStream, SseReader } from '../support/sse.js';
 import {
   expect422,
   expectErrorBody,
@@ -94,6 +96,64 @@ describe('replay', () => {
   });
 });
 
+describe('one request across /messages and /messages/stream', () => {
+  /** The events of a keyed stream that must replay `first`: no model call, nothing stored. */
+  async function expectStreamReplay(threadId: number, key: string, body: Record<string, unknown>, first: unknown) {
+    const calls = fake.requests.length;
+    const events = await expectStoresNothing(app, async () =>
+      (await openStream(app, threadId, { token: user.token, body, headers: keyed(key) })).all(),
+    );
+    expect(events.map((event) => event.event)).toEqual(['message.created', 'response.completed']);
+    expect(events[1]!.data).toStrictEqual(first);
+    expect(fake.requests.length).toBe(calls);
+  }
+
+  it('replays a /messages answer on /messages/stream with the same key and a body without state', async () => {
+    const thread = await newThread(app, user);
+    const key = newKey();
+    const body = { content: 'No state here' };
+    fake.script({ type: 'text', content: 'Once.' });
+    const first = await postMessage(app, user.token, thread.id, body, keyed(key));
+    expect(first.status).toBe(201);
+    await expectStreamReplay(thread.id, key, body, first.body);
+  });
+
+  it('replays a /messages/stream answer on /messages with the same key and a body without state', async () => {
+    const thread = await newThread(app, user);
+    const key = newKey();
+    const body = { content: 'Streamed first' };
+    fake.script({ type: 'text', content: 'Once.' });
+    const events = await (await openStream(app, thread.id, { token: user.token, body, headers: keyed(key) })).all();
+    const completed = events.at(-1)!;
+    expect(completed.event).toBe('response.completed');
+    await expectReplay({ status: 201, body: completed.data } as ApiResponse, () =>
+      postMessage(app, user.token, thread.id, body, keyed(key)),
+    );
+  });
+
+  it('replays messages.create on the messages.stream subscription (tRPC)', async () => {
+    const thread = await newThread(app, user);
+    const key = newKey();
+    const input = { threadId: thread.id, content: 'Over tRPC, no state' };
+    fake.script({ type: 'text', content: 'Once.' });
+    const first = await trpc(app, 'mutation', 'messages.create', input, { token: user.token, headers: keyed(key) });
+    expect(first.status).toBe(201);
+
+    const calls = fake.requests.length;
+    const controller = new AbortController();
+    const res = await fetch(`${app.url}/trpc/messages.stream?input=${encodeURIComponent(JSON.stringify(input))}`, {
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${user.token}`, ...keyed(key) },
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    const reader = new SseReader(res, controller);
+    const completed = await reader.until((frame) => frame.data?.event === 'response.completed' || frame.event === 'serialized-error');
+    reader.abort();
+    expect(completed.data).toStrictEqual({ event: 'response.completed', data: first.body.result.data });
+    expect(fake.requests.length).toBe(calls);
+  });
+});
+
 describe('mismatch', () => {
   it('refuses the same key with another body (422 on idempotency_key), storing nothing', async () => {
     const thread = await newThread(app, user);
@@ -138,6 +198,32 @@ describe('in flight', () => {
     const first = await a.done;
     expect(first.status).toBe(201);
     await expectReplay(first, () => postMessage(app, user.token, thread.id, body, keyed(key)));
+  });
+
+  it('says in Retry-After how long the key may stay locked, not one second', async () => {
+    const thread = await newThread(app, user);
+    const key = newKey();
+    const body = { content: 'Locked for a while' };
+    const held = gate();
+    fake.script({ type: 'gate', until: held.until, then: { type: 'text', content: 'Done.' } });
+    const a = await inFlight(fake, () => postMessage(app, user.token, thread.id, body, keyed(key)));
+
+    // A fresh key is locked for the whole lease (answer deadline + grace).
+    const leaseSeconds = (app.config.AI_ANSWER_TIMEOUT_MS + app.config.THREAD_LEASE_GRACE_MS) / 1000;
+    const fresh = await postMessage(app, user.token, thread.id, body, keyed(key));
+    expect(fresh.status).toBe(409);
+    expect(Number(fresh.headers.get('retry-after'))).toBeGreaterThan(leaseSeconds - 10);
+    expect(Number(fresh.headers.get('retry-after'))).toBeLessThanOrEqual(leaseSeconds);
+
+    // Later in its life (here: 42 s left), the time left.
+    await app.database.db.execute(sql`update idempotency_keys set locked_until = now() + interval '42 seconds' where key = ${key}`);
+    const later = await postMessage(app, user.token, thread.id, body, keyed(key));
+    expect(later.status).toBe(409);
+    expect(Number(later.headers.get('retry-after'))).toBeGreaterThanOrEqual(40);
+    expect(Number(later.headers.get('retry-after'))).toBeLessThanOrEqual(42);
+
+    held.open();
+    expect((await a.done).status).toBe(201);
   });
 });
 

@@ -24,6 +24,11 @@ export const messages = pgTable(
     error: text('error'),
     /** Set by a cancel on any instance; the instance answering polls it. */
     cancelRequestedAt: timestamp('cancel_requested_at', { withTimezone: true, mode: 'date' }),
+    /**
+     * Renewed every second by the instance answering this message while it runs: a pending
+     * message whose heartbeat stopped has no instance behind it (its server died).
+     */
+    answerHeartbeatAt: timestamp('answer_heartbeat_at', { withTimezone: true, mode: 'date' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [

@@ -1,4 +1,5 @@
-// Answers in progress on this instance, as replayable event logs. An answer runs detached from the
+// The one registry of the answers of this instance: each running answer (to cancel it, to wait for
+// it at shutdown) and, for streams, its replayable event log. An answer runs detached from the
 // request that started it: a client that disconnects stops listening, not the answer; a client that
 // reconnects (Last-Event-ID) reads what it missed from the log, then the rest as it comes.
 import type { StreamEvent } from '@ai-threads/contracts';
@@ -9,7 +10,10 @@ export interface LoggedEvent {
   event: StreamEvent;
 }
 
+/** One answer: how to stop it, when it has settled, and (for a stream) the log of its events. */
 export class AnswerRun {
+  /** Aborted to stop the answer: an explicit cancel, here or (through the heartbeat) elsewhere. */
+  readonly cancel = new AbortController();
   readonly events: LoggedEvent[] = [];
   messageId: number | null = null;
   done = false;
@@ -68,7 +72,10 @@ export class AnswerRun {
   }
 }
 
-/** The runs of this instance, by user message id; finished ones are kept a while for reconnects. */
+/**
+ * The runs of this instance, by user message id: the answers running here (to cancel, to wait for
+ * at shutdown) and finished streams, kept a while for reconnects.
+ */
 export class AnswerRuns {
   private readonly runs = new Map<number, AnswerRun>();
 
@@ -82,6 +89,16 @@ export class AnswerRuns {
 
   get(messageId: number): AnswerRun | undefined {
     return this.runs.get(messageId);
+  }
+
+  /** Drops the logs of these answers (their thread was deleted, or the answer starts over). */
+  forget(messageIds: number[]) {
+    for (const id of messageIds) this.runs.delete(id);
+  }
+
+  /** Drops a run that has nothing to replay, unless another took its place. */
+  release(messageId: number, run: AnswerRun) {
+    if (this.runs.get(messageId) === run) this.runs.delete(messageId);
   }
 
   /** Runs still answering (for graceful shutdown). */

@@ -1,12 +1,13 @@
 // Queries for messages and the answering lease. Each step of an answer is one short transaction;
 // none is held open while the AI answers.
 import { and, asc, desc, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
-import { messages, threads, type Database } from '@ai-threads/db';
+import { idempotencyKeys, messages, threads, type Database } from '@ai-threads/db';
 import type { PageRequest } from '../pagination.js';
 
 export type MessageRow = typeof messages.$inferSelect;
 
 export const INTERRUPTED = 'The answer was interrupted (the server stopped); send the message again.';
+export const CANCELLED = 'Cancelled by the client.';
 export type ThreadRow = typeof threads.$inferSelect;
 
 /**
@@ -27,14 +28,18 @@ export interface BeginAnswer {
   retryMessageId: number | null;
 }
 
+/** Rolls back a transaction that took the lease for a retry that must be refused. */
+class StaleRetry extends Error {}
+
 /**
  * Takes the thread's answering lease and stores the user message (pending), in one transaction.
- * 'busy' when another answer holds the lease; 'missing' when the thread is gone.
+ * 'busy' when another answer holds the lease; 'missing' when the thread is gone; 'stale' when the
+ * message to answer again has newer messages after it (its reply would come after theirs).
  */
 export async function beginAnswer(
   db: Database,
   input: BeginAnswer,
-): Promise<{ thread: ThreadRow; message: MessageRow } | 'busy' | 'missing'> {
+): Promise<{ thread: ThreadRow; message: MessageRow } | 'busy' | 'missing' | 'stale'> {
   return db.transaction(async (tx) => {
     const [thread] = await tx
       .update(threads)
@@ -56,14 +61,23 @@ export async function beginAnswer(
     }
     let message: MessageRow | undefined;
     if (input.retryMessageId !== null) {
+      // Checked holding the lease, so that no message can be added meanwhile.
+      const [newer] = await tx
+        .select({ id: messages.id })
+        .from(messages)
+        .where(and(eq(messages.threadId, input.threadId), gt(messages.id, input.retryMessageId)))
+        .limit(1);
+      if (newer) throw new StaleRetry();
+      // `cancelled` here is a cancel of an answer no instance ran (cancelOrphaned): nothing was
+      // stored for it. The cancel is over; this attempt must not see it.
       [message] = await tx
         .update(messages)
-        .set({ status: 'pending', error: null })
+        .set({ status: 'pending', error: null, cancelRequestedAt: null, answerHeartbeatAt: sql`now()` })
         .where(
           and(
             eq(messages.id, input.retryMessageId),
             eq(messages.threadId, input.threadId),
-            inArray(messages.status, ['pending', 'failed']),
+            inArray(messages.status, ['pending', 'failed', 'cancelled']),
           ),
         )
         .returning();
@@ -79,6 +93,7 @@ export async function beginAnswer(
           state: input.state,
           status: 'pending',
           tokenCount: input.tokenCount,
+          answerHeartbeatAt: sql`now()`,
         })
         .returning();
     }
@@ -102,6 +117,9 @@ export async function beginAnswer(
         .returning(),
     ]);
     return { thread: leased!, message: message! };
+  }).catch((error: unknown) => {
+    if (error instanceof StaleRetry) return 'stale' as const;
+    throw error;
   });
 }
 
@@ -126,8 +144,14 @@ export interface StoreAnswer {
   outcome: { status: 'completed'; threadState: Record<string, unknown> | null } | { status: 'cancelled' };
 }
 
-/** Stores the reply and the user message's outcome, updates the thread and frees the lease. */
-export async function storeAnswer(db: Database, input: StoreAnswer) {
+/** Rolls back the storing of an answer whose user message was ended meanwhile (cancelOrphaned). */
+class AlreadyEnded extends Error {}
+
+/**
+ * Stores the reply and the user message's outcome, updates the thread and frees the lease; null
+ * (nothing stored) when the user message is no longer pending: a cancel ended it meanwhile.
+ */
+export async function storeAnswer(db: Database, input: StoreAnswer): Promise<{ user: MessageRow; reply: MessageRow } | null> {
   const { outcome } = input;
   return db.transaction(async (tx) => {
     // Three statements on different rows, none reading what another writes: sent together
@@ -140,8 +164,8 @@ export async function storeAnswer(db: Database, input: StoreAnswer) {
         .returning(),
       tx
         .update(messages)
-        .set({ status: outcome.status, error: outcome.status === 'cancelled' ? 'Cancelled by the client.' : null })
-        .where(eq(messages.id, input.userMessageId))
+        .set({ status: outcome.status, error: outcome.status === 'cancelled' ? CANCELLED : null })
+        .where(and(eq(messages.id, input.userMessageId), isPending))
         .returning(),
       tx
         .update(threads)
@@ -155,7 +179,11 @@ export async function storeAnswer(db: Database, input: StoreAnswer) {
         })
         .where(and(eq(threads.id, input.threadId), eq(threads.busyMessageId, input.userMessageId))),
     ]);
-    return { user: user!, reply: reply! };
+    if (!user) throw new AlreadyEnded();
+    return { user, reply: reply! };
+  }).catch((error: unknown) => {
+    if (error instanceof AlreadyEnded) return null;
+    throw error;
   });
 }
 
@@ -168,7 +196,7 @@ export async function failAnswer(
     const [user] = await tx
       .update(messages)
       .set({ status: input.status, error: input.error })
-      .where(eq(messages.id, input.userMessageId))
+      .where(and(eq(messages.id, input.userMessageId), isPending))
       .returning();
     await tx
       .update(threads)
@@ -216,13 +244,64 @@ export async function requestCancel(db: Database, threadId: number, messageId: n
   return rows.length > 0;
 }
 
-export async function cancelRequested(db: Database, messageId: number): Promise<boolean> {
+/**
+ * The running answer's heartbeat (see messages.answer_heartbeat_at), which also reads whether it
+ * must stop: a cancel was requested, or its message was ended (it is no longer pending).
+ */
+export async function heartbeat(db: Database, messageId: number): Promise<{ stop: boolean }> {
   const [row] = await db
-    .select({ at: messages.cancelRequestedAt })
-    .from(messages)
+    .update(messages)
+    .set({ answerHeartbeatAt: sql`now()` })
     .where(eq(messages.id, messageId))
-    .limit(1);
-  return Boolean(row?.at);
+    .returning({ status: messages.status, cancelRequestedAt: messages.cancelRequestedAt });
+  return { stop: !row || row.status !== 'pending' || row.cancelRequestedAt !== null };
+}
+
+/**
+ * Cancels at once the answer to a pending message that no instance is running: its thread's
+ * lease is not held for it, or has run out, or its heartbeat stopped more than `staleMs` ago (its
+ * server died). The message becomes `cancelled` with no reply, the lease is freed, and its
+ * Idempotency-Key (if any) is marked failed, so that a retry with it answers the message again.
+ * Undefined when the answer is alive (or the message is not pending).
+ */
+export async function cancelOrphaned(
+  db: Database,
+  input: { threadId: number; messageId: number; staleMs: number },
+): Promise<MessageRow | undefined> {
+  return db.transaction(async (tx) => {
+    const [user] = await tx
+      .update(messages)
+      .set({ status: 'cancelled', error: CANCELLED })
+      .where(
+        and(
+          eq(messages.id, input.messageId),
+          eq(messages.threadId, input.threadId),
+          isPending,
+          sql`not exists (select 1 from threads t where t.id = ${input.threadId} and t.busy_message_id = ${input.messageId}
+                and t.busy_until > now()
+                and ${messages.answerHeartbeatAt} > now() - ${`${input.staleMs} milliseconds`}::interval)`,
+        ),
+      )
+      .returning();
+    if (!user) return undefined;
+    await Promise.all([
+      tx
+        .update(threads)
+        .set({ busyUntil: null, busyMessageId: null })
+        .where(and(eq(threads.id, input.threadId), eq(threads.busyMessageId, input.messageId))),
+      tx
+        .update(idempotencyKeys)
+        .set({ status: 'failed', lockedUntil: null })
+        .where(
+          and(
+            eq(idempotencyKeys.threadId, input.threadId),
+            eq(idempotencyKeys.messageId, input.messageId),
+            eq(idempotencyKeys.status, 'in_flight'),
+          ),
+        ),
+    ]);
+    return user;
+  });
 }
 
 /** The assistant message that answered `userMessageId` (the next one in the thread), if any. */

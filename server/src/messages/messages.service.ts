@@ -1,22 +1,26 @@
 // The seed endpoint's rules. The order of checks is the spec's (422 → 404 → 409, after the guards'
-// 401/429/403); then the user message is stored and committed, the AI answers with no transaction
-// open, and the reply, the thread's new state and the freed lease are stored together. When the
-// AI fails, the user message stays, `failed`, with the reason; the answer is a 502 or 504.
+// 401/429/403). An answer then goes through steps, each a function below, in this order: claim
+// the Idempotency-Key, begin (the thread's lease and the user message, stored and committed), the
+// answer run (the history window and the AI call, with no transaction open, cancellable), and
+// store the outcome (the reply, the thread's new state and the freed lease together; or, when the
+// AI failed, the user message `failed` with the reason and a 502 or 504).
 import type { JsonObject, Message, MessagePair } from '@ai-threads/contracts';
 import type { Database } from '@ai-threads/db';
 import { countTokens, MESSAGE_OVERHEAD_TOKENS } from '../ai/history.js';
 import { countFixedPromptTokens } from '../ai/prompt.js';
-import { AiProviderError, type AiProvider, type ChatTurn } from '../ai/provider.js';
+import { AiProviderError, type AiProvider, type AiResult, type ChatTurn } from '../ai/provider.js';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError } from '../errors.js';
-import type { IdempotencyService } from '../idempotency/idempotency.service.js';
+import type { IdempotencyService, KeyHandle } from '../idempotency/idempotency.service.js';
 import { requestHash } from '../idempotency/idempotency.service.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { toPage, type PageRequest } from '../pagination.js';
 import type { StateLimits } from '../state/limits.js';
 import { assertStateAcceptable, ownThread, threadNotFound } from '../threads/threads.service.js';
+import { AnswerRun, type AnswerRuns } from './answer-runs.js';
 import * as repo from './messages.repo.js';
+import type { SharedEventLog } from './shared-log.js';
 
 export function toMessageResource(row: repo.MessageRow): Message {
   return {
@@ -51,6 +55,10 @@ export interface MessagesServiceDeps {
   /** Aborted when the process must stop: answers still running then fail with a clear reason. */
   shutdownSignal?: AbortSignal;
   metrics?: Metrics;
+  /** The answers of this instance: running ones (to cancel, to wait for) and their event logs. */
+  runs: AnswerRuns;
+  /** Events shared across instances (Redis), when configured. */
+  sharedLog?: SharedEventLog | undefined;
 }
 
 export interface CreateMessageInput {
@@ -59,8 +67,19 @@ export interface CreateMessageInput {
   state?: JsonObject | undefined;
 }
 
+/**
+ * The one fingerprint of a message request, whichever route sends it (`/messages`,
+ * `/messages/stream`, tRPC): only what the answer depends on, an absent state the same as null,
+ * stream-only fields (Last-Event-ID) left out. The same key and body replay across routes.
+ */
+export function messageRequestHash(input: CreateMessageInput): string {
+  return requestHash('messages.create', { threadId: input.threadId, content: input.content, state: input.state ?? null });
+}
+
 export interface AnswerHooks {
   idempotencyKey?: string | undefined;
+  /** The run to log this answer's events in (a stream's); the caller finishes it. */
+  run?: AnswerRun;
   /** The user message is stored and committed. */
   onCreated?: (message: Message) => void;
   /** Streams the reply's text as it arrives. */
@@ -74,17 +93,42 @@ export interface CreateMessageResult {
   replayed: boolean;
 }
 
-/** How often a running answer checks for a cancel made on another instance. */
-const CANCEL_POLL_MS = 1000;
+/** How often a running answer beats its heartbeat, which also reads a cancel made elsewhere. */
+const HEARTBEAT_MS = 1000;
+
+/**
+ * An answer whose heartbeat is older than this has no instance behind it. A false alarm (an
+ * instance stalled this long) only matters to a cancel, which then ends the answer at once
+ * instead of storing its partial text.
+ */
+const HEARTBEAT_STALE_MS = 5 * HEARTBEAT_MS;
+
+/** How often a cancel looks whether the answer it asked another instance to stop has ended. */
+const CANCEL_POLL_MS = HEARTBEAT_MS / 4;
 
 /** History rows read per query; the window grows page by page until the budget is spent. */
 const HISTORY_PAGE = 100;
+
+const stale = () =>
+  new AppError('conflict', {
+    message:
+      'The message this Idempotency-Key stands for has newer messages after it in the thread; post it again as a new message (with a new key).',
+  });
 
 const busy = () =>
   new AppError('conflict', {
     message: 'The thread is still answering an earlier message; retry when it is done.',
     headers: { 'Retry-After': '1' },
   });
+
+/** The answer's message was ended while it ran (a cancel that took it for dead): nothing is stored. */
+const endedElsewhere = () => new AppError('upstream_error', { message: 'The answer was cancelled.' });
+
+/** How an answer run ended, before anything of it is stored. */
+type RunOutcome =
+  | { kind: 'completed'; result: AiResult; truncated: boolean; latencyMs: number }
+  | { kind: 'cancelled'; partial: string; latencyMs: number }
+  | { kind: 'failed'; error: unknown; deadlinePassed: boolean; latencyMs: number };
 
 function failureOf(
   error: unknown,
@@ -116,9 +160,48 @@ function failureOf(
 }
 
 export function createMessagesService(deps: MessagesServiceDeps) {
-  const { db, ai } = deps;
-  /** Answers running on this instance, by user message id. */
-  const answering = new Map<number, { cancel: AbortController; settled: Promise<void> }>();
+  const { db, ai, runs } = deps;
+
+  /** Forgets the event logs of these answers, here and in the shared log. Never throws (logs). */
+  async function forgetAnswers(userMessageIds: number[]) {
+    runs.forget(userMessageIds);
+    try {
+      await deps.sharedLog?.forget(userMessageIds);
+    } catch (err) {
+      deps.logger.warn({ err, answers: userMessageIds.length }, 'redis: stream event logs not deleted; they expire on their own');
+    }
+  }
+
+  /**
+   * Step 2, begin: takes the thread's lease and stores the user message (or takes up the one a
+   * failed attempt of this key stored). A refusal gives the key back.
+   */
+  async function begin(userId: number, input: CreateMessageInput, key: KeyHandle) {
+    let begun: Awaited<ReturnType<typeof repo.beginAnswer>>;
+    try {
+      begun = await repo.beginAnswer(db, {
+        userId,
+        threadId: input.threadId,
+        leaseMs: deps.leaseMs,
+        content: input.content,
+        state: input.state ?? null,
+        tokenCount: countTokens(input.content),
+        retryMessageId: key.retryMessageId,
+      });
+    } catch (error) {
+      await key.giveBack();
+      throw error;
+    }
+    if (begun === 'busy' || begun === 'missing' || begun === 'stale') {
+      await key.giveBack();
+      if (begun === 'busy') deps.metrics?.busyRefusal();
+      throw begun === 'busy' ? busy() : begun === 'stale' ? stale() : threadNotFound();
+    }
+    // The events of the failed attempt are not this answer's: a resume must not replay them.
+    if (key.retryMessageId !== null) await forgetAnswers([begun.message.id]);
+    await key.attachMessage(begun.message.id);
+    return begun;
+  }
 
   /** The newest answered history that fits the budget, oldest first, and whether some was left out. */
   async function historyWindow(threadId: number, newMessage: repo.MessageRow, instructions: string | null, state: JsonObject | null) {
@@ -139,7 +222,157 @@ export function createMessagesService(deps: MessagesServiceDeps) {
     }
   }
 
+  /**
+   * Beats the answer's heartbeat until the returned function is called. A cancel made on another
+   * instance, or the message ended there, reaches the answer this way: it aborts `run.cancel`.
+   */
+  function beatHeartbeat(messageId: number, run: AnswerRun): () => void {
+    const timer = setInterval(() => {
+      repo.heartbeat(db, messageId).then(
+        ({ stop }) => stop && run.cancel.abort(),
+        (err: unknown) => deps.logger.warn({ err, messageId }, 'answer heartbeat failed'),
+      );
+    }, HEARTBEAT_MS);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /**
+   * Step 3, the answer run: the history window and the AI call, under the deadline, the run's
+   * cancel, the caller's and the shutdown's. Never throws: every ending is an outcome to store.
+   */
+  async function answerRun(
+    run: AnswerRun,
+    thread: repo.ThreadRow,
+    userMessage: repo.MessageRow,
+    state: JsonObject | null,
+    hooks: AnswerHooks,
+  ): Promise<RunOutcome> {
+    const deadline = AbortSignal.timeout(deps.answerTimeoutMs);
+    const signals = [deadline, run.cancel.signal];
+    if (hooks.cancelSignal) signals.push(hooks.cancelSignal);
+    if (deps.shutdownSignal) signals.push(deps.shutdownSignal);
+    const stopHeartbeat = beatHeartbeat(userMessage.id, run);
+    let partial = '';
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    try {
+      const history = await historyWindow(thread.id, userMessage, thread.instructions, state);
+      const result = await ai.reply({
+        instructions: thread.instructions,
+        history: [...history.turns, { role: 'user', content: userMessage.content }],
+        state,
+        signal: AbortSignal.any(signals),
+        ...(hooks.onDelta
+          ? {
+              onDelta: (delta: string) => {
+                partial += delta;
+                hooks.onDelta?.(delta);
+              },
+            }
+          : {}),
+      });
+      return { kind: 'completed', result, truncated: history.truncated, latencyMs: elapsed() };
+    } catch (error) {
+      const cancelled = run.cancel.signal.aborted || Boolean(hooks.cancelSignal?.aborted);
+      if (cancelled && !deadline.aborted && error instanceof AiProviderError && error.kind === 'cancelled') {
+        return { kind: 'cancelled', partial, latencyMs: elapsed() };
+      }
+      return { kind: 'failed', error, deadlinePassed: deadline.aborted, latencyMs: elapsed() };
+    } finally {
+      stopHeartbeat();
+    }
+  }
+
+  /**
+   * Step 4, store the outcome. A completed or cancelled answer: the reply, the user message's
+   * status, the thread and the freed lease together, then the key's response. A failed one (or a
+   * reply that could not be stored): the user message `failed` with the reason, and its error.
+   */
+  async function storeOutcome(
+    thread: repo.ThreadRow,
+    userMessage: repo.MessageRow,
+    state: JsonObject | null,
+    outcome: RunOutcome,
+    key: KeyHandle,
+  ): Promise<MessagePair> {
+    if (outcome.kind === 'failed') return storeFailure(thread, userMessage, outcome, key);
+    const { latencyMs } = outcome;
+    let stored: Awaited<ReturnType<typeof repo.storeAnswer>>;
+    try {
+      stored =
+        outcome.kind === 'completed'
+          ? await repo.storeAnswer(db, {
+              threadId: thread.id,
+              userMessageId: userMessage.id,
+              outcome: { status: 'completed', threadState: outcome.result.state },
+              reply: {
+                content: outcome.result.content,
+                updatedState: outcome.result.state,
+                model: outcome.result.model,
+                usage: outcome.result.usage,
+                latencyMs,
+                firstTokenMs: outcome.result.firstTokenMs === null ? null : Math.round(outcome.result.firstTokenMs),
+                contextTruncated: outcome.truncated,
+                tokenCount: countTokens(outcome.result.content),
+              },
+            })
+          : await repo.storeAnswer(db, {
+              threadId: thread.id,
+              userMessageId: userMessage.id,
+              outcome: { status: 'cancelled' },
+              reply: {
+                content: outcome.partial,
+                updatedState: state,
+                model: ai.model,
+                latencyMs,
+                tokenCount: countTokens(outcome.partial),
+              },
+            });
+    } catch (error) {
+      return storeFailure(thread, userMessage, { kind: 'failed', error, deadlinePassed: false, latencyMs }, key);
+    }
+    if (!stored) {
+      await key.fail();
+      throw endedElsewhere();
+    }
+    if (outcome.kind === 'completed') {
+      const { result } = outcome;
+      deps.metrics?.answer({ model: result.model, outcome: 'completed' }, latencyMs / 1000);
+      if (result.firstTokenMs !== null) deps.metrics?.firstToken(result.firstTokenMs / 1000);
+      if (result.usage) deps.metrics?.tokens(result.usage.prompt_tokens, result.usage.completion_tokens);
+    } else {
+      deps.metrics?.answer({ model: ai.model, outcome: 'cancelled' }, latencyMs / 1000);
+    }
+    const body: MessagePair = { createdMessage: toMessageResource(stored.user), responseMessage: toMessageResource(stored.reply) };
+    await key.complete(201, body);
+    return body;
+  }
+
+  /** Stores a failed answer (the user message keeps the reason) and throws the client's error. */
+  async function storeFailure(
+    thread: repo.ThreadRow,
+    userMessage: repo.MessageRow,
+    outcome: Extract<RunOutcome, { kind: 'failed' }>,
+    key: KeyHandle,
+  ): Promise<never> {
+    const { error } = outcome;
+    const failure = failureOf(error, outcome.deadlinePassed, Boolean(deps.shutdownSignal?.aborted));
+    deps.metrics?.answer({ model: ai.model, outcome: 'failed' }, outcome.latencyMs / 1000);
+    if (!(error instanceof AiProviderError)) deps.logger.error({ err: error, threadId: thread.id }, 'answer failed');
+    await repo.failAnswer(db, {
+      threadId: thread.id,
+      userMessageId: userMessage.id,
+      status: failure.status,
+      error: failure.reason,
+    });
+    await key.fail();
+    throw failure.app;
+  }
+
   return {
+    forgetAnswers,
+
     async create(principal: Principal, input: CreateMessageInput, hooks: AnswerHooks = {}): Promise<CreateMessageResult> {
       const userId = principal.user.id;
       assertStateAcceptable(input.state, deps.stateLimits);
@@ -147,143 +380,36 @@ export function createMessagesService(deps: MessagesServiceDeps) {
       // tells a missing thread from a busy one itself, in that order, and a query is saved.
       if (hooks.idempotencyKey !== undefined) await ownThread(db, userId, input.threadId);
 
-      const key = hooks.idempotencyKey;
-      const claimed = key === undefined ? undefined : { userId, key };
-      let retryMessageId: number | null = null;
-      if (key !== undefined) {
-        const claim = await deps.idempotency.claim(userId, key, requestHash('messages.create', input));
-        if (claim.kind === 'replay') return { body: claim.body as MessagePair, replayed: true };
-        retryMessageId = claim.messageId;
-      }
-      // A refused attempt gives its key back; a key that stands for a stored message (a retry
-      // after a crash) stays tied to it, so the next retry answers that message, not a copy.
-      const giveBackKey = async () => {
-        if (!claimed) return;
-        const giveBack = retryMessageId === null ? deps.idempotency.release : deps.idempotency.fail;
-        await giveBack(claimed).catch(() => {});
-      };
+      // 1. Claim the key (a request without one gets a handle that does nothing).
+      const claim = await deps.idempotency.claim(userId, hooks.idempotencyKey, messageRequestHash(input), input.threadId);
+      if (claim.kind === 'replay') return { body: claim.body as MessagePair, replayed: true };
+      const { key } = claim;
 
-      let begun: Awaited<ReturnType<typeof repo.beginAnswer>>;
-      try {
-        begun = await repo.beginAnswer(db, {
-          userId,
-          threadId: input.threadId,
-          leaseMs: deps.leaseMs,
-          content: input.content,
-          state: input.state ?? null,
-          tokenCount: countTokens(input.content),
-          retryMessageId,
-        });
-      } catch (error) {
-        await giveBackKey();
-        throw error;
-      }
-      if (begun === 'busy' || begun === 'missing') {
-        await giveBackKey();
-        if (begun === 'busy') deps.metrics?.busyRefusal();
-        throw begun === 'busy' ? busy() : threadNotFound();
-      }
-      const { thread, message: userMessage } = begun;
-      if (claimed) await deps.idempotency.attachMessage(claimed, userMessage.id);
-      hooks.onCreated?.(toMessageResource(userMessage));
+      // 2. Begin: the lease and the user message.
+      const { thread, message: userMessage } = await begin(userId, input, key);
 
-      const state = input.state ?? thread.state ?? null;
-      const inProgress = { cancel: new AbortController(), settled: Promise.resolve() };
-      let settle = () => {};
-      inProgress.settled = new Promise<void>((resolve) => (settle = resolve));
-      answering.set(userMessage.id, inProgress);
-      const deadline = AbortSignal.timeout(deps.answerTimeoutMs);
-      const signals = [deadline, inProgress.cancel.signal, ...(hooks.cancelSignal ? [hooks.cancelSignal] : [])];
-      if (deps.shutdownSignal) signals.push(deps.shutdownSignal);
-      // A cancel made on another instance reaches this one through the database.
-      const poll = setInterval(() => {
-        repo.cancelRequested(db, userMessage.id).then(
-          (requested) => requested && inProgress.cancel.abort(),
-          () => {},
-        );
-      }, CANCEL_POLL_MS);
-      poll.unref();
-      let partial = '';
-      const started = performance.now();
+      // 3. The answer run, registered so that a cancel or a shutdown finds it.
+      const run = hooks.run ?? new AnswerRun();
+      runs.register(userMessage.id, run);
       try {
-        const history = await historyWindow(thread.id, userMessage, thread.instructions, state);
-        const result = await ai.reply({
-          instructions: thread.instructions,
-          history: [...history.turns, { role: 'user', content: userMessage.content }],
-          state,
-          signal: AbortSignal.any(signals),
-          ...(hooks.onDelta
-            ? {
-                onDelta: (delta: string) => {
-                  partial += delta;
-                  hooks.onDelta?.(delta);
-                },
-              }
-            : {}),
-        });
-        const latencyMs = Math.round(performance.now() - started);
-        deps.metrics?.answer({ model: result.model, outcome: 'completed' }, latencyMs / 1000);
-        if (result.firstTokenMs !== null) deps.metrics?.firstToken(result.firstTokenMs / 1000);
-        if (result.usage) deps.metrics?.tokens(result.usage.prompt_tokens, result.usage.completion_tokens);
-        const { user, reply } = await repo.storeAnswer(db, {
-          threadId: thread.id,
-          userMessageId: userMessage.id,
-          outcome: { status: 'completed', threadState: result.state },
-          reply: {
-            content: result.content,
-            updatedState: result.state,
-            model: result.model,
-            usage: result.usage,
-            latencyMs,
-            firstTokenMs: result.firstTokenMs === null ? null : Math.round(result.firstTokenMs),
-            contextTruncated: history.truncated,
-            tokenCount: countTokens(result.content),
-          },
-        });
-        const body: MessagePair = { createdMessage: toMessageResource(user), responseMessage: toMessageResource(reply) };
-        if (claimed) await deps.idempotency.complete(claimed, 201, body);
-        return { body, replayed: false };
-      } catch (error) {
-        const cancelled = inProgress.cancel.signal.aborted || Boolean(hooks.cancelSignal?.aborted);
-        if (cancelled && !deadline.aborted && error instanceof AiProviderError && error.kind === 'cancelled') {
-          const { user, reply } = await repo.storeAnswer(db, {
-            threadId: thread.id,
-            userMessageId: userMessage.id,
-            outcome: { status: 'cancelled' },
-            reply: {
-              content: partial,
-              updatedState: state,
-              model: ai.model,
-              latencyMs: Math.round(performance.now() - started),
-              tokenCount: countTokens(partial),
-            },
-          });
-          deps.metrics?.answer({ model: ai.model, outcome: 'cancelled' }, (performance.now() - started) / 1000);
-          const body: MessagePair = { createdMessage: toMessageResource(user), responseMessage: toMessageResource(reply) };
-          if (claimed) await deps.idempotency.complete(claimed, 201, body);
-          return { body, replayed: false };
-        }
-        const failure = failureOf(error, deadline.aborted, Boolean(deps.shutdownSignal?.aborted));
-        deps.metrics?.answer({ model: ai.model, outcome: 'failed' }, (performance.now() - started) / 1000);
-        if (!(error instanceof AiProviderError)) deps.logger.error({ err: error, threadId: thread.id }, 'answer failed');
-        await repo.failAnswer(db, {
-          threadId: thread.id,
-          userMessageId: userMessage.id,
-          status: failure.status,
-          error: failure.reason,
-        });
-        if (claimed) await deps.idempotency.fail(claimed).catch(() => {});
-        throw failure.app;
+        hooks.onCreated?.(toMessageResource(userMessage));
+        const state = input.state ?? thread.state ?? null;
+        const outcome = await answerRun(run, thread, userMessage, state, hooks);
+        // 4. Store the outcome.
+        return { body: await storeOutcome(thread, userMessage, state, outcome, key), replayed: false };
       } finally {
-        clearInterval(poll);
-        answering.delete(userMessage.id);
-        settle();
+        // A run of our own logs nothing to replay: it only had to be findable while it ran.
+        if (!hooks.run) {
+          run.finish();
+          runs.release(userMessage.id, run);
+        }
       }
     },
 
     /**
      * Cancels the answer to a pending user message, on this instance or (through the database) on
-     * the one answering it, and waits until the outcome is stored.
+     * the one answering it, and waits until the outcome is stored. An answer that no instance runs
+     * (its server died) is cancelled at once.
      */
     async cancel(principal: Principal, input: { threadId: number; messageId: number }) {
       await ownThread(db, principal.user.id, input.threadId);
@@ -292,27 +418,31 @@ export function createMessagesService(deps: MessagesServiceDeps) {
       const notAnswering = () =>
         new AppError('conflict', { message: `The message is not being answered (its status is ${message.status}).` });
       if (message.role !== 'user' || message.status !== 'pending') throw notAnswering();
-      const local = answering.get(message.id);
-      if (local) {
+      const local = runs.get(message.id);
+      if (local && !local.done) {
         local.cancel.abort();
         await local.settled;
       } else {
         if (!(await repo.requestCancel(db, input.threadId, message.id))) throw notAnswering();
+        // The instance answering stops within a heartbeat; one that died stops beating, and the
+        // answer is then cancelled here.
         const until = Date.now() + deps.leaseMs;
         while (Date.now() < until) {
+          const orphan = { threadId: input.threadId, messageId: message.id, staleMs: HEARTBEAT_STALE_MS };
+          if (await repo.cancelOrphaned(db, orphan)) break;
           const current = await repo.findMessage(db, input.threadId, message.id);
           if (current?.status !== 'pending') break;
-          await new Promise((resolve) => setTimeout(resolve, CANCEL_POLL_MS / 4));
+          await new Promise((resolve) => setTimeout(resolve, CANCEL_POLL_MS));
         }
       }
       const user = await repo.findMessage(db, input.threadId, message.id);
-      const reply = await repo.findReply(db, input.threadId, message.id);
+      const reply = user?.status === 'pending' ? undefined : await repo.findReply(db, input.threadId, message.id);
       return { createdMessage: toMessageResource(user!), responseMessage: reply ? toMessageResource(reply) : null };
     },
 
     /** Answers in progress on this instance, to wait for at shutdown. */
     inProgress(): Promise<void>[] {
-      return [...answering.values()].map((entry) => entry.settled);
+      return runs.active().map((run) => run.settled);
     },
 
     async list(principal: Principal, input: PageRequest & { threadId: number }) {

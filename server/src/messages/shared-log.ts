@@ -17,6 +17,8 @@ export interface SharedEventLog {
    * null when the log knows nothing of this answer.
    */
   read(messageId: number, afterSeq: number, signal?: AbortSignal): Promise<AsyncGenerator<LoggedEvent> | null>;
+  /** Deletes the logs of these answers (their thread was deleted, or the answer starts over). */
+  forget(messageIds: number[]): Promise<void>;
 }
 
 const seqOf = (logged: LoggedEvent) => Number(logged.id.split(':')[1]);
@@ -104,6 +106,10 @@ export function createRedisEventLog(
             failing = true;
           },
         );
+    },
+
+    async forget(messageIds) {
+      for (let i = 0; i < messageIds.length; i += 1000) await redis.del(...messageIds.slice(i, i + 1000).map(key));
     },
 
     async read(messageId, afterSeq, signal) {

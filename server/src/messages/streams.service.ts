@@ -1,5 +1,5 @@
-// Streaming an answer: the same create as the seed endpoint, its events logged in an AnswerRun so
-// that any number of readers (the first client, a reconnecting one) can follow it. Refusals
+// Streaming an answer: the same create as the seed endpoint, its events logged in the AnswerRun it
+// runs in, so that any number of readers (the first client, a reconnecting one) can follow it. Refusals
 // (404, 409, 422) happen before `open` resolves, so each face can answer them as plain errors.
 import type { Database } from '@ai-threads/db';
 import type { Principal } from '../auth/auth.service.js';
@@ -79,7 +79,11 @@ export function createStreamsService(deps: StreamsServiceDeps) {
     if (match[2] === 'done') return once([]);
     const seq = Number(match[2]);
     const run = runs.get(messageId);
-    if (run) return run.read(seq + 1, signal);
+    // A failed attempt's log, kept here while a retry answered the message on another instance,
+    // is not what is stored: the stored outcome is.
+    const superseded =
+      run?.done && run.events.at(-1)?.event.event === 'error' && (message.status === 'pending' || message.status === 'completed');
+    if (run && !superseded) return run.read(seq + 1, signal);
     const shared = await deps.sharedLog?.read(messageId, seq, signal);
     if (!shared) return fromDatabase(threadId, messageId, signal);
     return (async function* () {
@@ -115,8 +119,8 @@ export function createStreamsService(deps: StreamsServiceDeps) {
           { threadId: input.threadId, content: input.content, state: input.state },
           {
             idempotencyKey: options.idempotencyKey,
+            run,
             onCreated: (message) => {
-              runs.register(message.id, run);
               if (deps.sharedLog) run.onPush = (logged) => deps.sharedLog?.append(message.id, logged);
               run.push({ event: 'message.created', data: message });
               accepted();

@@ -1,6 +1,6 @@
 // Queries for threads, always scoped to their owner: another user's thread is never found.
 import { and, desc, eq, gt, lt, sql, type SQL } from 'drizzle-orm';
-import { threads, type Database } from '@ai-threads/db';
+import { messages, threads, type Database } from '@ai-threads/db';
 import type { PageRequest } from '../pagination.js';
 
 export type ThreadRow = typeof threads.$inferSelect;
@@ -65,18 +65,30 @@ export async function updateThread(
   return row;
 }
 
-/** Deletes an idle thread: 'deleted', 'busy' (answering now) or 'missing'. */
-export async function deleteIdleThread(db: Database, userId: number, id: number): Promise<'deleted' | 'busy' | 'missing'> {
-  const rows = await db
-    .delete(threads)
-    .where(
-      and(
-        eq(threads.userId, userId),
-        eq(threads.id, id),
-        sql`(${threads.busyUntil} is null or ${threads.busyUntil} < now())`,
-      ),
-    )
-    .returning({ id: threads.id });
-  if (rows.length > 0) return 'deleted';
-  return (await findThread(db, userId, id)) ? 'busy' : 'missing';
+/**
+ * Deletes an idle thread with everything that carries its data: its messages and the idempotency
+ * keys whose stored responses hold them (both by ON DELETE CASCADE). 'busy' (answering now) or
+ * 'missing'; else the ids of its user messages, whose stream event logs are to be forgotten too.
+ */
+export async function deleteIdleThread(
+  db: Database,
+  userId: number,
+  id: number,
+): Promise<{ userMessageIds: number[] } | 'busy' | 'missing'> {
+  return db.transaction(async (tx) => {
+    // Locked first, so that no answer can start between reading its messages and deleting it.
+    const [thread] = await tx
+      .select({ idle: sql<boolean>`(${threads.busyUntil} is null or ${threads.busyUntil} < now())` })
+      .from(threads)
+      .where(and(eq(threads.userId, userId), eq(threads.id, id)))
+      .for('update');
+    if (!thread) return 'missing';
+    if (!thread.idle) return 'busy';
+    const userMessages = await tx
+      .select({ id: messages.id })
+      .from(messages)
+      .where(and(eq(messages.threadId, id), eq(messages.role, 'user')));
+    await tx.delete(threads).where(eq(threads.id, id));
+    return { userMessageIds: userMessages.map((row) => row.id) };
+  });
 }

@@ -8,8 +8,14 @@ export const threadsHandlers: Handlers<typeof contracts.threads> = {
     const key = idempotencyKeyFrom(ctx.req.headers[IDEMPOTENCY_HEADER]);
     // The request hash serialises the input: a state 10,000 levels deep must be refused first.
     ctx.services.threads.checkState(input.state);
-    const result = await ctx.services.idempotency.run(ctx.principal.user.id, key, contracts.threads.create.name, input, 201, () =>
-      ctx.services.threads.create(ctx.principal, input),
+    const result = await ctx.services.idempotency.run(
+      ctx.principal.user.id,
+      key,
+      contracts.threads.create.name,
+      input,
+      201,
+      () => ctx.services.threads.create(ctx.principal, input),
+      (thread) => thread.id,
     );
     if (result.replayed) ctx.res.setHeader('Idempotent-Replayed', 'true');
     return result.body;

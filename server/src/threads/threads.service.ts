@@ -1,5 +1,6 @@
 // Thread rules: ownership (another user's thread is a 404, like a missing one), the initial state
-// within the state limits, and no deleting a thread while it answers.
+// within the state limits, and no deleting a thread while it answers; deleting one leaves no copy
+// of its data behind.
 import type { JsonObject, Thread } from '@ai-threads/contracts';
 import type { Database } from '@ai-threads/db';
 import type { Principal } from '../auth/auth.service.js';
@@ -38,7 +39,14 @@ export function assertStateAcceptable(state: JsonObject | undefined, limits: Sta
   if (problem) throw AppError.field('state', `The state field ${problem}.`);
 }
 
-export function createThreadsService(deps: { db: Database; stateLimits: StateLimits }) {
+export interface ThreadsServiceDeps {
+  db: Database;
+  stateLimits: StateLimits;
+  /** Forgets what is kept of these answers outside the database (their stream event logs). */
+  forgetAnswers?: (userMessageIds: number[]) => Promise<void>;
+}
+
+export function createThreadsService(deps: ThreadsServiceDeps) {
   const { db } = deps;
   return {
     /** 422 when the state breaks the limits; before anything serialises it (a request hash, say). */
@@ -87,6 +95,7 @@ export function createThreadsService(deps: { db: Database; stateLimits: StateLim
       return toThreadResource(row);
     },
 
+    /** Deletes the thread and every copy of its data: messages, replayable responses, event logs. */
     async delete(principal: Principal, threadId: number) {
       const outcome = await repo.deleteIdleThread(db, principal.user.id, threadId);
       if (outcome === 'missing') throw threadNotFound();
@@ -96,6 +105,7 @@ export function createThreadsService(deps: { db: Database; stateLimits: StateLim
           headers: { 'Retry-After': '1' },
         });
       }
+      await deps.forgetAnswers?.(outcome.userMessageIds);
     },
   };
 }
