@@ -10,7 +10,7 @@ import { AppError, clientErrorOf } from './errors.js';
 import { trpcBody } from './http/body.js';
 import { cors } from './http/cors.js';
 import { createRestRouter } from './http/rest.js';
-import { sendError } from './http/send-error.js';
+import { sendError } from './http/error-response.js';
 import { openApiDocument } from './openapi/document.js';
 import { appRouter } from './router.js';
 import type { Services } from './services.js';

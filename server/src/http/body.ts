@@ -3,10 +3,9 @@
 // stored; so they are a 400, and another declared charset is a 415, on REST and tRPC alike.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isUtf8 } from 'node:buffer';
-import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { AppError, clientErrorOf, trpcCodeOf } from '../errors.js';
-import { sendError } from './send-error.js';
+import { AppError, clientErrorOf } from '../errors.js';
+import { sendError } from './error-response.js';
 
 function typed(type: string, message: string): Error {
   return Object.assign(new Error(message), { type });
@@ -54,18 +53,6 @@ export function restBody(limit: number): [RequestHandler, ErrorRequestHandler] {
   ];
 }
 
-/** The tRPC face's error body, for failures before tRPC itself reads the request. */
-function sendTrpcError(res: ServerResponse, error: AppError) {
-  const code = trpcCodeOf(error.code);
-  res.statusCode = error.status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.end(
-    JSON.stringify({
-      error: { message: error.message, code: TRPC_ERROR_CODES_BY_KEY[code], data: { code, httpStatus: error.status } },
-    }),
-  );
-}
-
 /**
  * tRPC: bodies read as UTF-8 text with the size limit, and handed to tRPC as the string it
  * parses itself (its adapter takes a string `req.body` as the raw body).
@@ -75,7 +62,7 @@ export function trpcBody(limit: number): [RequestHandler, ErrorRequestHandler] {
     express.text({ limit, type: () => true, verify: utf8Only }),
     (err, _req, res, next) => {
       const app = bodyErrorOf(err);
-      if (app) sendTrpcError(res, app);
+      if (app) sendError(res, app, 'trpc');
       else next(err);
     },
   ];

@@ -3,42 +3,35 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
-import { AppError } from '../errors.js';
+import { AppError, appErrorOf } from '../errors.js';
 import { restBody } from './body.js';
-import { sendError } from './send-error.js';
+import { restErrorBody, sendError } from './error-response.js';
 import type { AppRouter } from '../router.js';
 import { createContextFactory } from '../trpc/context.js';
 import { createStreamRoute, STREAM_ROUTE } from './sse.js';
 import { responseMetaFor } from '../trpc/response-meta.js';
 import type { Services } from '../services.js';
 
-type LibraryErrorBody = { message?: unknown; data?: { errors?: unknown } };
+/**
+ * Workaround: trpc-to-openapi writes its own error body (`{message, code, data, issues}`), and the
+ * seed's is `{message, errors}`. The library reports every error to `onError` before it answers;
+ * the answer's end then renders that error with the one renderer (error-response.ts) instead.
+ */
+const failures = new WeakMap<IncomingMessage, AppError>();
 
-/** `{message, code, data, issues}` from the library → `{message, errors?}`. */
-export function toRestErrorBody(raw: string): string {
-  try {
-    const body = JSON.parse(raw) as LibraryErrorBody;
-    const message = typeof body.message === 'string' ? body.message : 'Server Error.';
-    const errors = body.data?.errors;
-    return JSON.stringify(errors ? { message, errors } : { message });
-  } catch {
-    return JSON.stringify({ message: 'Server Error.' });
-  }
-}
-
-/** Runs `handler` with res.end rewriting error bodies; restores it if the handler passes on. */
-function withLaravelErrors(
+function withSeedErrors(
   handler: (req: IncomingMessage, res: ServerResponse, next: () => void) => Promise<void>,
 ): RequestHandler {
   return (req, res, next) => {
     const end = res.end;
     res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
       res.end = end;
+      // A 204 has no body; the library still sends `null` with a JSON content type.
       if (res.statusCode === 204) {
         res.removeHeader('Content-Type');
         return (end as (...args: unknown[]) => ServerResponse).call(this, undefined, ...rest);
       }
-      if (res.statusCode >= 400 && typeof chunk === 'string') chunk = toRestErrorBody(chunk);
+      if (res.statusCode >= 400) chunk = JSON.stringify(restErrorBody(failures.get(req) ?? new AppError('internal')));
       return (end as (...args: unknown[]) => ServerResponse).call(this, chunk, ...rest);
     } as typeof res.end;
     handler(req, res, () => {
@@ -47,8 +40,6 @@ function withLaravelErrors(
     }).catch(next);
   };
 }
-
-
 
 /** A POST or PATCH without a body is an empty JSON object (sign-out needs none). */
 const emptyBodyIsObject: RequestHandler = (req, _res, next) => {
@@ -101,7 +92,8 @@ export function createRestRouter(services: Services, appRouter: AppRouter) {
     createContext: createContextFactory(services, 'rest') as never,
     responseMeta: responseMetaFor('rest'),
     maxBodySize: services.config.MAX_BODY_BYTES,
+    onError: ({ error, req }: { error: unknown; req: IncomingMessage }) => failures.set(req, appErrorOf(error)),
   });
-  router.use(withLaravelErrors(handler as unknown as Parameters<typeof withLaravelErrors>[0]));
+  router.use(withSeedErrors(handler as unknown as Parameters<typeof withSeedErrors>[0]));
   return router;
 }

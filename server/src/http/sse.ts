@@ -7,7 +7,7 @@ import { appErrorOf } from '../errors.js';
 import type { AppRouter } from '../router.js';
 import type { Services } from '../services.js';
 import { createContextFactory } from '../trpc/context.js';
-import { sendError } from './send-error.js';
+import { sendError } from './error-response.js';
 
 /**
  * Matched as a pattern without a capture, so that express does not decode the thread id itself: its

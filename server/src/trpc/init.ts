@@ -1,9 +1,10 @@
 // The tRPC instance: context and meta types, and the error formatter that gives every error the
-// same message and field errors on both faces (the REST face reshapes it in http/rest.ts).
+// same message and field errors on both faces (http/error-response.ts renders both).
 import { initTRPC } from '@trpc/server';
 import type { Operation } from '@ai-threads/contracts';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import { appErrorOf } from '../errors.js';
+import { trpcErrorShape } from '../http/error-response.js';
 import type { Context } from './context.js';
 
 export type Meta = OpenApiMeta<{ operation?: Operation }>;
@@ -19,16 +20,6 @@ export const t = initTRPC
       if (app.code === 'internal' && ctx) {
         ctx.log.error({ err: error.cause ?? error, path: shape.data.path }, 'unhandled error');
       }
-      return {
-        message: app.message,
-        code: shape.code,
-        data: {
-          code: shape.data.code,
-          httpStatus: app.status,
-          path: shape.data.path,
-          ...(app.fields ? { errors: app.fields } : {}),
-          ...(app.headers['Retry-After'] ? { retryAfter: Number(app.headers['Retry-After']) } : {}),
-        },
-      };
+      return trpcErrorShape(app, { code: shape.data.code, path: shape.data.path });
     },
   });
