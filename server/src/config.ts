@@ -105,7 +105,7 @@ export const ConfigSchema = z.object({
   STATE_MAX_BYTES: int(64 * 1024, 2, 10 * 1024 * 1024),
   STATE_MAX_DEPTH: int(32, 1, 1000),
   SESSION_TTL_SECONDS: int(30 * 24 * 3600, 60),
-  /** Who may tell the client's IP (X-Forwarded-For): see trustProxy below. */
+  /** Who may tell the client's IP (X-Forwarded-For): see trustProxy above. */
   TRUST_PROXY: z.string().default('false').transform(trustProxy),
   /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: optionalString,
