@@ -83,10 +83,10 @@ export function fieldErrorsFromIssues(
 }
 
 /**
- * A decimal integer as REST writes one in a path or a query: digits with no sign, space, leading
- * zero, fraction or exponent. A minus is let through so that "-1" reads "must be at least 1";
- * everything else ("0x10", " 12 ", "1e1", "+1", "012", "1.0") stays a string for the contract to
- * refuse as "must be an integer".
+ * A decimal integer as REST writes one in a path or a query: digits without a leading zero, a
+ * plus, spaces, a fraction or an exponent. A minus is let through only so that "-1" reads "must
+ * be at least 1"; everything else ("0x10", " 12 ", "1e1", "+1", "012", "1.0") stays a string for
+ * the contract to refuse as "must be an integer".
  */
 const DECIMAL_INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
 
