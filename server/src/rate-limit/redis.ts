@@ -3,6 +3,7 @@
 // The rate limits live there so every instance counts against one budget. When Redis cannot be
 // reached, each instance falls back to its own in-process counters (rate-limiter-flexible's
 // insurance limiter): limits keep holding per instance, and no request fails because of Redis.
+import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Logger } from '../logger.js';
@@ -10,6 +11,9 @@ import { createFlexibleRateLimiter, type RateLimiter } from './limiter.js';
 
 export function createRedisConnection(url: string, logger: Logger): Redis {
   const redis = new Redis(url, {
+    // Named per process, so that an operator (or a test) can tell each instance's connections apart
+    // in CLIENT LIST; its duplicates (the stream log's subscriber) carry the same name.
+    connectionName: `ai-threads:${hostname()}:${process.pid}`,
     // Fail fast while disconnected (callers have a fallback), and keep reconnecting.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
