@@ -104,7 +104,8 @@ describe('one request across /messages and /messages/stream', () => {
       (await openStream(app, threadId, { token: user.token, body, headers: keyed(key) })).all(),
     );
     expect(events.map((event) => event.event)).toEqual(['message.created', 'response.completed']);
-    expect(events[1]!.data).toStrictEqual(first);
+    // A data line names its event in `type`; the rest is the pair the first answer gave.
+    expect(events[1]!.data).toStrictEqual({ type: 'response.completed', ...(first as object) });
     expect(fake.requests.length).toBe(calls);
   }
 
@@ -126,7 +127,9 @@ describe('one request across /messages and /messages/stream', () => {
     const events = await (await openStream(app, thread.id, { token: user.token, body, headers: keyed(key) })).all();
     const completed = events.at(-1)!;
     expect(completed.event).toBe('response.completed');
-    await expectReplay({ status: 201, body: completed.data } as ApiResponse, () =>
+    const { type, ...pair } = completed.data;
+    expect(type).toBe('response.completed');
+    await expectReplay({ status: 201, body: pair } as ApiResponse, () =>
       postMessage(app, user.token, thread.id, body, keyed(key)),
     );
   });
