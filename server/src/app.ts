@@ -9,7 +9,7 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import { AppError, clientErrorOf } from './errors.js';
 import { trpcBody } from './http/body.js';
 import { cors } from './http/cors.js';
-import { createRestRouter } from './http/rest.js';
+import { createRestRouter } from './http/openapi-adapter.js';
 import { sendError } from './http/error-response.js';
 import { openApiDocument } from './openapi/document.js';
 import { appRouter } from './router.js';

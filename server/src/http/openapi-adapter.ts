@@ -1,5 +1,26 @@
-// The REST face under /api/v1: JSON parsing with a size limit, trpc-to-openapi for the routes, and
-// the one place that reshapes its error bodies into the seed's Laravel style.
+// The REST face under /api/v1, and the one module that adapts trpc-to-openapi (the REST engine the
+// product's design keeps) to the seed's contract. Each workaround says why it exists; each has a
+// test in test/foundation/openapi-adapter.test.ts. Edit here, not in the routers, when the library
+// changes. The workarounds:
+//   1. Error bodies: the library writes `{message, code, data, issues}`; the seed's body is
+//      `{message, errors}`. Its onError hook hands us the error; error-response.ts renders it.
+//   2. 204s: the library sends `null` with a JSON content type; a 204 has no body.
+//   3. A POST or PATCH without a body: the library refuses a missing content type (415); sign-out
+//      and a thread with defaults take no body, so an absent body is `{}`.
+//   4. A body that is JSON but not an object (`[1]`, `"x"`): the library would spread it into the
+//      input; it is the tRPC face's 422 on `body` instead, and `null` is no input, as there.
+//   5. The recursion guard: the library re-serialises the parsed body to build an abort signal, so a
+//      body 10,000 levels deep overflowed the stack (500) before the contract could refuse it (422).
+//   6. Content types: its body reader takes exactly `application/json`, dropping a body sent with
+//      `; charset=utf-8`; body.ts parses bodies first (UTF-8 only, with the size limit).
+//   7. Coercion: on the first REST request the library switches coercion on for plain number
+//      schemas, shared with the tRPC face; ids are `Integer()` (contracts/common.ts, a pipe it leaves
+//      alone) and the REST face alone turns canonical decimal strings into numbers
+//      (trpc/validation.ts `restInput`).
+//   8. Streams: it cannot serve a subscription, and never calls next(): the SSE route (sse.ts) is
+//      registered before it, and the document describes the stream itself (openapi/document.ts).
+//   9. The document: path parameters named `{thread-id}` (its route regex refuses hyphens), success
+//      statuses, error bodies, headers and optional bodies are completed in openapi/document.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
