@@ -29,7 +29,7 @@ import { restBody } from './body.js';
 import { restErrorBody, sendError } from './error-response.js';
 import type { AppRouter } from '../router.js';
 import { createContextFactory } from '../trpc/context.js';
-import { createStreamRoute, STREAM_ROUTE } from './sse.js';
+import { createStreamRoutes } from './sse.js';
 import { responseMetaFor } from '../trpc/response-meta.js';
 import type { Services } from '../services.js';
 
@@ -107,7 +107,7 @@ export function createRestRouter(services: Services, appRouter: AppRouter) {
   router.use(bodyIsObject);
   router.use(shallowBodyJson);
   // Registered before trpc-to-openapi, which never passes a request on.
-  router.post(STREAM_ROUTE, createStreamRoute(services, appRouter));
+  router.use(createStreamRoutes(services, appRouter));
   const handler = createOpenApiNodeHttpHandler({
     router: appRouter,
     createContext: createContextFactory(services, 'rest') as never,
