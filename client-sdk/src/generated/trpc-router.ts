@@ -58,7 +58,7 @@ export interface components {
              *       "ai_thread_messages.view"
              *     ]
              */
-            permissions: ("ai_threads.view" | "ai_threads.create" | "ai_threads.update" | "ai_threads.delete" | "ai_thread_messages.view" | "ai_thread_messages.create" | "api_tokens.manage")[];
+            permissions: string[];
             /**
              * Format: date-time
              * @description Expiry (ISO-8601), in the future. Optional for a session; required, and no later than its own expiry, when the caller is a token that expires.

@@ -8,8 +8,7 @@
 import { contracts, PERMISSIONS, type Operation } from '@ai-threads/contracts';
 import openapiTS, { astToString } from 'openapi-typescript';
 import type { OpenAPIObject } from 'trpc-to-openapi';
-import type { z } from 'zod';
-import { createSchema } from 'zod-openapi';
+import { z } from 'zod';
 
 type Json = Record<string, unknown>;
 
@@ -337,16 +336,45 @@ function resourcesIndex(groups: Group[]): string {
 
 const isVoid = (schema: z.ZodType) => (schema as { def?: { type?: string } }).def?.type === 'void';
 
-/** A schema as TypeScript (through zod-openapi, which knows the contracts' overrides), named. */
+/** Keys of zod-openapi's metadata: instructions for the document, not JSON Schema. */
+const DOCUMENT_META = ['override', 'param', 'header', 'unusedIO', 'outputId'];
+
+/**
+ * A schema as TypeScript, named: the type is what zod parses (`z.input`) or returns (`z.output`), as
+ * the server's router types it. So this reads the zod schema itself (zod's own JSON Schema), not the
+ * document: a contract's `override` states document rules that may be narrower than what parses
+ * (a permission is any string that is then refused by name, while the document lists the names), and
+ * only a `z.custom`, whose type zod cannot describe, takes its shape from it.
+ */
 class SchemaTypes {
   readonly schemas: Record<string, Json> = {};
 
   type(schema: z.ZodType, io: 'input' | 'output', name: string): string {
-    const result = createSchema(schema, { io, openapiVersion: '3.1.0' });
-    for (const [id, definition] of Object.entries(result.components)) this.#add(id, definition as Json);
-    const ref = (result.schema as Json)['$ref'];
-    if (typeof ref === 'string') return `Schemas['${ref.slice(REF.length)}']`;
-    this.#add(name, result.schema as Json);
+    const json = z.toJSONSchema(schema, {
+      io,
+      target: 'draft-2020-12',
+      unrepresentable: 'any',
+      override: ({ zodSchema, jsonSchema }) => {
+        const def = zodSchema._zod.def;
+        // zod has copied the schema's metadata (its parents' too) into the JSON Schema.
+        const override = (jsonSchema as Json)['override'];
+        if (def.type === 'custom') {
+          // zod also visits the bare z.custom a described one was made from; only a schema made from
+          // another (`.meta()`, a refinement) is one the contracts use.
+          if (typeof override === 'object' && override !== null) Object.assign(jsonSchema, override);
+          else if (zodSchema._zod.parent) throw new Error(`${name}: a z.custom needs an override to be typed`);
+        }
+        if (def.type === 'transform' && io === 'output') throw new Error(`${name}: a transform's output cannot be typed`);
+        for (const key of DOCUMENT_META) delete (jsonSchema as Json)[key];
+      },
+    }) as Json;
+    const rename = (node: Json): Json =>
+      JSON.parse(JSON.stringify(node).replace(/"#\/\$defs\/([^"]+)"/g, (_, id: string) => JSON.stringify(`${REF}${id}`))) as Json;
+    const { $schema: _, $defs = {}, ...root } = json as Json & { $defs?: Record<string, Json> };
+    for (const [id, definition] of Object.entries($defs)) this.#add(id, rename(definition));
+    const ref = root['$ref'];
+    if (typeof ref === 'string' && Object.keys(root).length === 1) return `Schemas['${ref.slice('#/$defs/'.length)}']`;
+    this.#add(name, rename(root));
     return `Schemas['${name}']`;
   }
 

@@ -55,7 +55,8 @@ type ProcedureFor<Op extends AnyOperation> = Op extends { transport: 'sse' }
     ? TRPCQueryProcedure<Def<Op, z.output<Op['output']>>>
     : TRPCMutationProcedure<Def<Op, z.output<Op['output']>>>;
 
-type RouterRecordFor<T> = { [K in keyof T]: T[K] extends AnyOperation ? ProcedureFor<T[K]> : RouterRecordFor<T[K]> };
+// The table is `as const`; a router's record is not readonly (as `t.router` types it), so neither is this.
+type RouterRecordFor<T> = { -readonly [K in keyof T]: T[K] extends AnyOperation ? ProcedureFor<T[K]> : RouterRecordFor<T[K]> };
 
 function build(table: object, handlers: object, at: string): Record<string, unknown> {
   const record: Record<string, unknown> = {};
