@@ -59,7 +59,7 @@ function trustProxy(raw: string, ctx: z.RefinementCtx): false | number | string[
   return entries;
 }
 
-export const ConfigSchema = z.object({
+const ConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(3000, 0, 65535),
   HOST: z.string().default('0.0.0.0'),

@@ -36,7 +36,7 @@ export interface AppDeps {
   now?: () => Date;
 }
 
-export function createAiProvider(config: Config, logger: Logger): AiProvider {
+function createAiProvider(config: Config, logger: Logger): AiProvider {
   const stateLimits = { maxDepth: config.STATE_MAX_DEPTH, maxBytes: config.STATE_MAX_BYTES };
   // The model's states obey the same rules as the clients' (jsonb cannot store some strings).
   const checkState = (state: JsonObject) => stateProblem(state, stateLimits);

@@ -4,7 +4,7 @@
 import type { JsonObject } from './provider.js';
 
 /** Nesting deeper than this is refused: the recursion below stays far from the stack limit. */
-export const MERGE_PATCH_MAX_DEPTH = 64;
+const MERGE_PATCH_MAX_DEPTH = 64;
 
 /** A patch (or target) that cannot be applied: too deep, or a result over the state limits. */
 export class MergePatchError extends Error {

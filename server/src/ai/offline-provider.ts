@@ -19,7 +19,7 @@ import {
   type JsonObject,
 } from './provider.js';
 
-export const OFFLINE_MODEL = 'offline';
+const OFFLINE_MODEL = 'offline';
 
 const ECHO_LIMIT = 200;
 const VALUE_DISPLAY_LIMIT = 100;

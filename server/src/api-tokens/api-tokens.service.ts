@@ -12,7 +12,7 @@ import * as repo from './api-tokens.repo.js';
 
 const KNOWN = new Set<string>(PERMISSIONS);
 
-export function toApiTokenResource(row: repo.ApiTokenRow): ApiToken {
+function toApiTokenResource(row: repo.ApiTokenRow): ApiToken {
   return {
     id: row.id,
     name: row.name,
@@ -94,4 +94,3 @@ export function createApiTokensService(deps: { db: Database; now?: () => Date })
   };
 }
 
-export type ApiTokensService = ReturnType<typeof createApiTokensService>;

@@ -9,7 +9,7 @@ import * as repo from './auth.repo.js';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { newToken, parseToken, secretMatches } from './secrets.js';
 
-export const DEFAULT_ROLE = 'member';
+const DEFAULT_ROLE = 'member';
 
 export interface Principal {
   user: Omit<repo.UserRow, 'passwordHash'>;
@@ -37,7 +37,7 @@ const known = (list: readonly string[]) => list.filter((p): p is Permission => K
  * What a user holds when signed in: their role's permissions, and always the management of their
  * own API tokens, so that no role can leave someone unable to revoke a leaked token.
  */
-export function sessionPermissions(rolePermissions: readonly string[]): Permission[] {
+function sessionPermissions(rolePermissions: readonly string[]): Permission[] {
   return known([...new Set([...rolePermissions, 'api_tokens.manage'])].sort());
 }
 
@@ -155,4 +155,3 @@ export function createAuthService(deps: AuthServiceDeps) {
   };
 }
 
-export type AuthService = ReturnType<typeof createAuthService>;

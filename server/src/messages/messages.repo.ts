@@ -6,8 +6,8 @@ import type { PageRequest } from '../pagination.js';
 
 export type MessageRow = typeof messages.$inferSelect;
 
-export const INTERRUPTED = 'The answer was interrupted (the server stopped); send the message again.';
-export const CANCELLED = 'Cancelled by the client.';
+const INTERRUPTED = 'The answer was interrupted (the server stopped); send the message again.';
+const CANCELLED = 'Cancelled by the client.';
 export type ThreadRow = typeof threads.$inferSelect;
 
 /**

@@ -72,7 +72,7 @@ export interface CreateMessageInput {
  * `/messages/stream`, tRPC): only what the answer depends on, an absent state the same as null,
  * stream-only fields (Last-Event-ID) left out. The same key and body replay across routes.
  */
-export function messageRequestHash(input: CreateMessageInput): string {
+function messageRequestHash(input: CreateMessageInput): string {
   return requestHash('messages.create', { threadId: input.threadId, content: input.content, state: input.state ?? null });
 }
 

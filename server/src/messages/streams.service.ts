@@ -153,4 +153,3 @@ export function createStreamsService(deps: StreamsServiceDeps) {
   };
 }
 
-export type StreamsService = ReturnType<typeof createStreamsService>;

@@ -9,7 +9,7 @@ import { toPage, type PageRequest } from '../pagination.js';
 import { stateProblem, type StateLimits } from '../state/limits.js';
 import * as repo from './threads.repo.js';
 
-export function toThreadResource(row: repo.ThreadRow): Thread {
+function toThreadResource(row: repo.ThreadRow): Thread {
   return {
     id: row.id,
     title: row.title,
@@ -110,4 +110,3 @@ export function createThreadsService(deps: ThreadsServiceDeps) {
   };
 }
 
-export type ThreadsService = ReturnType<typeof createThreadsService>;
