@@ -6,9 +6,9 @@
 // AI failed, the user message `failed` with the reason and a 502 or 504).
 import type { JsonObject, Message, MessagePair } from '@ai-threads/contracts';
 import type { Database } from '@ai-threads/db';
-import { countTokens, MESSAGE_OVERHEAD_TOKENS } from '../ai/history.js';
+import { countTokens, selectHistory } from '../ai/history.js';
 import { countFixedPromptTokens } from '../ai/prompt.js';
-import { AiProviderError, type AiProvider, type AiResult, type ChatTurn } from '../ai/provider.js';
+import { AiProviderError, type AiProvider, type AiResult } from '../ai/provider.js';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError } from '../errors.js';
 import type { IdempotencyService, KeyHandle } from '../idempotency/idempotency.service.js';
@@ -203,23 +203,24 @@ export function createMessagesService(deps: MessagesServiceDeps) {
     return begun;
   }
 
-  /** The newest answered history that fits the budget, oldest first, and whether some was left out. */
-  async function historyWindow(threadId: number, newMessage: repo.MessageRow, instructions: string | null, state: JsonObject | null) {
-    let remaining =
-      deps.contextTokens - countFixedPromptTokens(instructions, state) - (newMessage.tokenCount + MESSAGE_OVERHEAD_TOKENS);
-    const turns: ChatTurn[] = [];
-    let cursor = newMessage.id;
+  /** The thread's answered messages before `beforeId`, newest first, read a page at a time as asked for. */
+  async function* earlierTurns(threadId: number, beforeId: number) {
+    let cursor = beforeId;
     for (;;) {
       const page = await repo.historyPage(db, threadId, cursor, HISTORY_PAGE);
-      for (const row of page) {
-        const cost = row.tokenCount + MESSAGE_OVERHEAD_TOKENS;
-        if (cost > remaining) return { turns: turns.reverse(), truncated: true };
-        turns.push({ role: row.role, content: row.content });
-        remaining -= cost;
-      }
-      if (page.length < HISTORY_PAGE) return { turns: turns.reverse(), truncated: false };
+      yield* page;
+      if (page.length < HISTORY_PAGE) return;
       cursor = page[page.length - 1]!.id;
     }
+  }
+
+  /** The newest answered history that fits the budget, oldest first, and whether some was left out. */
+  function historyWindow(thread: repo.ThreadRow, newMessage: repo.MessageRow, state: JsonObject | null) {
+    return selectHistory(earlierTurns(thread.id, newMessage.id), {
+      contextTokens: deps.contextTokens,
+      fixedTokens: countFixedPromptTokens(thread.instructions, state),
+      newMessageTokens: newMessage.tokenCount,
+    });
   }
 
   /**
@@ -257,7 +258,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {
-      const history = await historyWindow(thread.id, userMessage, thread.instructions, state);
+      const history = await historyWindow(thread, userMessage, state);
       const result = await ai.reply({
         instructions: thread.instructions,
         history: [...history.turns, { role: 'user', content: userMessage.content }],
