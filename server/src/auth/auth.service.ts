@@ -1,7 +1,6 @@
 // Identity rules: sign-up, sign-in (throttled), sessions with sliding expiry, and resolving a
 // bearer or cookie token to a principal with its effective permissions.
-import type { Permission } from '@ai-threads/contracts';
-import { PERMISSIONS } from '@ai-threads/contracts';
+import { isPermission, type contracts, type InputOf, type Permission } from '@ai-threads/contracts';
 import type { Database } from '@ai-threads/db';
 import { AppError } from '../errors.js';
 import type { RateLimiter, RateLimitResult } from '../rate-limit/limiter.js';
@@ -30,8 +29,7 @@ export interface AuthServiceDeps {
   now?: () => Date;
 }
 
-const KNOWN = new Set<string>(PERMISSIONS);
-const known = (list: readonly string[]) => list.filter((p): p is Permission => KNOWN.has(p));
+const known = (list: readonly string[]) => list.filter(isPermission);
 
 /**
  * What a user holds when signed in: their role's permissions, and always the management of their
@@ -68,7 +66,7 @@ export function createAuthService(deps: AuthServiceDeps) {
   }
 
   return {
-    async signUp(input: { email: string; password: string; name?: string | undefined }) {
+    async signUp(input: InputOf<typeof contracts.auth.signUp>) {
       const role = await repo.findRoleByName(deps.db, DEFAULT_ROLE);
       if (!role) throw new AppError('internal', { message: `Role ${DEFAULT_ROLE} is missing.` });
       const passwordHash = await hashPassword(input.password);
@@ -84,7 +82,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       return { user: publicUser(user!), ...session };
     },
 
-    async signIn(input: { email: string; password: string }, ip: string) {
+    async signIn(input: InputOf<typeof contracts.auth.signIn>, ip: string) {
       const email = input.email.trim().toLowerCase();
       // Each attempt takes its point before the password is checked: a check-then-count would let
       // parallel requests (or one tRPC batch) all pass the check before any of them was counted.
