@@ -8,7 +8,7 @@ import * as repo from './auth.repo.js';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { newToken, parseToken, secretMatches } from './secrets.js';
 
-const DEFAULT_ROLE = 'member';
+export const DEFAULT_ROLE = 'member';
 
 export interface Principal {
   user: Omit<repo.UserRow, 'passwordHash'>;
@@ -65,21 +65,29 @@ export function createAuthService(deps: AuthServiceDeps) {
     return { token: token.token, expiresAt };
   }
 
+  /** Stores a new user with the role named `roleName`; null when no role has that name. */
+  async function createUser(input: InputOf<typeof contracts.auth.signUp>, roleName: string) {
+    const role = await repo.findRoleByName(deps.db, roleName);
+    if (!role) return null;
+    const passwordHash = await hashPassword(input.password);
+    const inserted = await repo.insertUser(deps.db, {
+      email: input.email,
+      name: input.name ?? null,
+      passwordHash,
+      roleId: role.id,
+    });
+    if (!inserted) throw AppError.field('email', 'The email has already been taken.');
+    return publicUser((await repo.findUserById(deps.db, inserted.id))!);
+  }
+
   return {
+    createUser,
+
     async signUp(input: InputOf<typeof contracts.auth.signUp>) {
-      const role = await repo.findRoleByName(deps.db, DEFAULT_ROLE);
-      if (!role) throw new AppError('internal', { message: `Role ${DEFAULT_ROLE} is missing.` });
-      const passwordHash = await hashPassword(input.password);
-      const inserted = await repo.insertUser(deps.db, {
-        email: input.email,
-        name: input.name ?? null,
-        passwordHash,
-        roleId: role.id,
-      });
-      if (!inserted) throw AppError.field('email', 'The email has already been taken.');
-      const user = await repo.findUserById(deps.db, inserted.id);
-      const session = await startSession(inserted.id);
-      return { user: publicUser(user!), ...session };
+      const user = await createUser(input, DEFAULT_ROLE);
+      if (!user) throw new AppError('internal', { message: `Role ${DEFAULT_ROLE} is missing.` });
+      const session = await startSession(user.id);
+      return { user, ...session };
     },
 
     async signIn(input: InputOf<typeof contracts.auth.signIn>, ip: string) {
@@ -98,6 +106,30 @@ export function createAuthService(deps: AuthServiceDeps) {
       await deps.limiter.reset('sign-in-email', email, deps.signInPerEmail);
       const session = await startSession(user.id);
       return { user: publicUser(user), ...session };
+    },
+
+    /** Every role with its permissions. */
+    roles() {
+      return repo.listRoles(deps.db);
+    },
+
+    /**
+     * The user with this email as their own session would act (for an operator's tools, which act
+     * for a user without signing in); null when no user has the email.
+     */
+    async principalFor(email: string): Promise<Principal | null> {
+      const found = await repo.findUserByEmail(deps.db, email);
+      const row = found && (await repo.findUserById(deps.db, found.id));
+      if (!row) return null;
+      const { permissions, ...user } = row;
+      return {
+        user: publicUser(user),
+        permissions: sessionPermissions(permissions),
+        via: 'session',
+        sessionId: null,
+        apiTokenId: null,
+        renewedUntil: null,
+      };
     },
 
     /** Records that an API token was used (after a request it made succeeded). */
