@@ -19,7 +19,7 @@ export const createApiToken = defineOperation({
   rateLimit: 'requests',
   successStatus: 201,
   input: z.object({
-    name: storable(z.string().trim().min(1).max(100)).meta({ pattern: '\S', example: 'CI deploys' }),
+    name: storable(z.string().trim().min(1).max(100)).meta({ pattern: '\\S', example: 'CI deploys' }),
     // Any string parses, so that an unknown one is refused by name (422 on `permissions.N`); the
     // document states the names that are accepted.
     permissions: z
