@@ -30,9 +30,9 @@ export interface ClientOptions {
   defaultHeaders?: Record<string, string> | undefined;
 }
 
-export type HTTPMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type HTTPMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
-export interface APIRequest {
+interface APIRequest {
   method: HTTPMethod;
   /** Under /api/v1, starting with a slash; path parameters already encoded. */
   path: string;

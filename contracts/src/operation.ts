@@ -14,6 +14,13 @@ export const PERMISSIONS = [
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
+const KNOWN_PERMISSIONS = new Set<string>(PERMISSIONS);
+
+/** Whether a name (from a role, a token or a command line) is one of PERMISSIONS. */
+export function isPermission(name: string): name is Permission {
+  return KNOWN_PERMISSIONS.has(name);
+}
+
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /** Which rate-limit bucket a call counts against. */
@@ -50,6 +57,9 @@ export interface Operation<TInput extends z.ZodType = z.ZodType, TOutput extends
   /** Input field name → the name the public path uses (`threadId` → `thread-id`). */
   pathParams: Record<string, string>;
 }
+
+/** What an operation's handler (and the service behind it) receives: its input, parsed. */
+export type InputOf<Op extends { input: z.ZodType }> = z.output<Op['input']>;
 
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 

@@ -59,8 +59,10 @@ export function storable<T extends z.ZodType<string>>(schema: T): T {
   }) as T;
 }
 
-const isJsonObject = (value: unknown): value is JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** A JSON object: neither null nor an array. */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 /**
  * An application state: any JSON object. Kept as the very object that was parsed (so keys such as

@@ -1,16 +1,12 @@
 // The operator's command line: `npm run cli -- <command>`. Creates users (any role) and API tokens
 // on the service's own database (DATABASE_URL, else PGlite in PGLITE_DIR) without going through
-// HTTP. Results go to stdout as JSON, errors to stderr. Add a command to COMMANDS below, and to
-// the README.
+// HTTP, but through the same services and rules. Results go to stdout as JSON, errors to stderr.
+// Add a command to COMMANDS below, and to the README.
 import { parseArgs } from 'node:util';
-import { eq } from 'drizzle-orm';
 import { destination, pino } from 'pino';
-import { contracts, PermissionName, PERMISSIONS, type Permission } from '@ai-threads/contracts';
-import { rolePermissions, roles, type Database } from '@ai-threads/db';
-import * as authRepo from './auth/auth.repo.js';
+import { contracts, isPermission, PERMISSIONS } from '@ai-threads/contracts';
 import { toUserResource } from './auth/auth.router.js';
-import type { Principal } from './auth/auth.service.js';
-import { hashPassword } from './auth/passwords.js';
+import { DEFAULT_ROLE } from './auth/auth.service.js';
 import { bootServices } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config.js';
 import { AppError } from './errors.js';
@@ -56,41 +52,6 @@ function validate<T>(schema: { safeParse(input: unknown): { success: true; data:
   throw new UsageError(lines.join('\n'));
 }
 
-function isPermission(name: string): name is Permission {
-  return PermissionName.safeParse(name).success;
-}
-
-/** The user as a principal holding their role's permissions, as their own session would. */
-async function principalFor(db: Database, email: string): Promise<Principal> {
-  const found = await authRepo.findUserByEmail(db, email);
-  const row = found && (await authRepo.findUserById(db, found.id));
-  if (!row) throw new CommandError(`No user has the email ${email}.`);
-  const { passwordHash: _hash, permissions, ...user } = row;
-  return {
-    user,
-    permissions: permissions.filter(isPermission),
-    via: 'session',
-    sessionId: null,
-    apiTokenId: null,
-    renewedUntil: null,
-  };
-}
-
-async function listRoles(db: Database) {
-  const rows = await db
-    .select({ name: roles.name, permission: rolePermissions.permission })
-    .from(roles)
-    .leftJoin(rolePermissions, eq(rolePermissions.roleId, roles.id))
-    .orderBy(roles.id, rolePermissions.permission);
-  const byName = new Map<string, string[]>();
-  for (const row of rows) {
-    const list = byName.get(row.name) ?? [];
-    if (row.permission !== null) list.push(row.permission);
-    byName.set(row.name, list);
-  }
-  return [...byName].map(([name, permissions]) => ({ name, permissions }));
-}
-
 const COMMANDS = new Map<string, Command>([
   [
     'users:create',
@@ -105,21 +66,22 @@ const COMMANDS = new Map<string, Command>([
           password: required('users:create', flags, 'password'),
           ...(flags['name'] !== undefined ? { name: flags['name'] } : {}),
         });
-        const roleName = flags['role'] ?? 'member';
-        return async ({ database: { db } }) => {
-          const role = await authRepo.findRoleByName(db, roleName);
-          if (!role) {
-            const known = (await listRoles(db)).map((r) => r.name).join(', ');
+        const roleName = flags['role'] ?? DEFAULT_ROLE;
+        return async ({ auth }) => {
+          let user;
+          try {
+            user = await auth.createUser(input, roleName);
+          } catch (error) {
+            if (error instanceof AppError && error.fields?.['email']) {
+              throw new CommandError(`The email ${input.email} has already been taken.`);
+            }
+            throw error;
+          }
+          if (!user) {
+            const known = (await auth.roles()).map((r) => r.name).join(', ');
             throw new UsageError(`--role: no role is named "${roleName}" (roles: ${known}).`);
           }
-          const inserted = await authRepo.insertUser(db, {
-            email: input.email,
-            name: input.name ?? null,
-            passwordHash: await hashPassword(input.password),
-            roleId: role.id,
-          });
-          if (!inserted) throw new CommandError(`The email ${input.email} has already been taken.`);
-          return toUserResource((await authRepo.findUserById(db, inserted.id))!);
+          return toUserResource(user);
         };
       },
     },
@@ -150,7 +112,8 @@ const COMMANDS = new Map<string, Command>([
           ...(flags['expires-at'] !== undefined ? { expires_at: flags['expires-at'] } : {}),
         });
         return async (services) => {
-          const principal = await principalFor(services.database.db, email);
+          const principal = await services.auth.principalFor(email);
+          if (!principal) throw new CommandError(`No user has the email ${email}.`);
           try {
             return await services.apiTokens.create(principal, input);
           } catch (error) {
@@ -168,7 +131,7 @@ const COMMANDS = new Map<string, Command>([
     {
       usage: 'roles:list\n    Lists the roles and their permissions as JSON.',
       flags: [],
-      prepare: () => (services) => listRoles(services.database.db),
+      prepare: () => (services) => services.auth.roles(),
     },
   ],
 ]);

@@ -2,6 +2,7 @@
 // message naming the variable. Add every new setting here, with its default, and to the README.
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_STATE_LIMITS, type StateLimits } from './state/limits.js';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number<number>().int().min(min).max(max).default(def);
@@ -59,7 +60,7 @@ function trustProxy(raw: string, ctx: z.RefinementCtx): false | number | string[
   return entries;
 }
 
-export const ConfigSchema = z.object({
+const ConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(3000, 0, 65535),
   HOST: z.string().default('0.0.0.0'),
@@ -102,8 +103,8 @@ export const ConfigSchema = z.object({
   /** Request guards: requests whose credentials fail to authenticate, per client IP a minute; then 429. */
   AUTH_FAILURES_PER_MINUTE_PER_IP: int(30, 1),
   MAX_BODY_BYTES: int(256 * 1024, 1024, 50 * 1024 * 1024),
-  STATE_MAX_BYTES: int(64 * 1024, 2, 10 * 1024 * 1024),
-  STATE_MAX_DEPTH: int(32, 1, 1000),
+  STATE_MAX_BYTES: int(DEFAULT_STATE_LIMITS.maxBytes, 2, 10 * 1024 * 1024),
+  STATE_MAX_DEPTH: int(DEFAULT_STATE_LIMITS.maxDepth, 1, 1000),
   SESSION_TTL_SECONDS: int(30 * 24 * 3600, 60),
   /** Who may tell the client's IP (X-Forwarded-For): see trustProxy above. */
   TRUST_PROXY: z.string().default('false').transform(trustProxy),
@@ -117,6 +118,11 @@ export const ConfigSchema = z.object({
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** The state limits the configuration sets, for the services and the model's states alike. */
+export function stateLimitsOf(config: Config): StateLimits {
+  return { maxDepth: config.STATE_MAX_DEPTH, maxBytes: config.STATE_MAX_BYTES };
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -67,7 +67,7 @@ export class AppError extends Error {
 }
 
 /** Laravel's summary: the first message, then "(and N more error[s])". */
-export function validationMessage(fields: FieldErrors): string {
+function validationMessage(fields: FieldErrors): string {
   const all = Object.values(fields).flat();
   const first = all[0] ?? TABLE.validation.message;
   const more = all.length - 1;

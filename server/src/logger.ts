@@ -22,7 +22,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 const VALUE_FIELDS = new Set(['params', 'parameters', 'args', 'detail', 'where', 'query', 'queryOptions']);
 
 /** pino's error serializer, over a copy of the error (and its causes) with every value taken out. */
-export function safeError(err: unknown): unknown {
+function safeError(err: unknown): unknown {
   return stdSerializers.err(withoutValues(err, 0) as Error);
 }
 

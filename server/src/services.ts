@@ -10,7 +10,7 @@ import { createOpenAiProvider } from './ai/openai-provider.js';
 import type { AiProvider } from './ai/provider.js';
 import type { Redis } from 'ioredis';
 import type { JsonObject } from '@ai-threads/contracts';
-import type { Config } from './config.js';
+import { stateLimitsOf, type Config } from './config.js';
 import { stateProblem } from './state/limits.js';
 import { createIdempotencyService } from './idempotency/idempotency.service.js';
 import { AnswerRuns } from './messages/answer-runs.js';
@@ -36,8 +36,8 @@ export interface AppDeps {
   now?: () => Date;
 }
 
-export function createAiProvider(config: Config, logger: Logger): AiProvider {
-  const stateLimits = { maxDepth: config.STATE_MAX_DEPTH, maxBytes: config.STATE_MAX_BYTES };
+function createAiProvider(config: Config, logger: Logger): AiProvider {
+  const stateLimits = stateLimitsOf(config);
   // The model's states obey the same rules as the clients' (jsonb cannot store some strings).
   const checkState = (state: JsonObject) => stateProblem(state, stateLimits);
   if (!config.OPENAI_API_KEY) return createOfflineProvider({ stateLimits, checkState, logger });
@@ -57,7 +57,7 @@ export function createServices(deps: AppDeps) {
   const { config, database, limiter, logger } = deps;
   const db = database.db;
   const secure = config.NODE_ENV === 'production';
-  const stateLimits = { maxDepth: config.STATE_MAX_DEPTH, maxBytes: config.STATE_MAX_BYTES };
+  const stateLimits = stateLimitsOf(config);
   const leaseMs = config.AI_ANSWER_TIMEOUT_MS + config.THREAD_LEASE_GRACE_MS;
   const ai = deps.ai ?? createAiProvider(config, logger);
   const idempotency = createIdempotencyService({ db, leaseMs, logger });

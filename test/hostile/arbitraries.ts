@@ -29,7 +29,7 @@ export type J = null | boolean | number | string | Raw | Obj | J[];
 
 /** A field left out of its object. */
 export const OMIT: unique symbol = Symbol('omit');
-export type Field = J | typeof OMIT;
+type Field = J | typeof OMIT;
 
 /** The JSON text of a tree; numbers JSON cannot write (NaN, Infinity) become raw overflows. */
 export function toJson(value: J): string {
@@ -64,7 +64,7 @@ export function enc(text: string): string {
 }
 
 /** A value as a query-string parameter would carry it. */
-export function toQueryValue(value: J): string {
+function toQueryValue(value: J): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return toJson(value);
   return toJson(value);
@@ -77,7 +77,7 @@ export const DEEP_ARRAY = (levels: number) => '['.repeat(levels) + ']'.repeat(le
 export const DEEP_OBJECT = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
 
 /** Numbers at the edges of what JSON, JavaScript and PostgreSQL agree on. */
-export const hostileNumber: fc.Arbitrary<J> = fc.oneof(
+const hostileNumber: fc.Arbitrary<J> = fc.oneof(
   fc.constantFrom<J>(
     0,
     -0,
@@ -154,7 +154,7 @@ const nastyPieces = [
   ' 1 ',
 ];
 
-export const nastyString: fc.Arbitrary<string> = fc.oneof(
+const nastyString: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(...nastyPieces),
   fc.array(fc.constantFrom(...nastyPieces), { minLength: 1, maxLength: 6 }).map((parts) => parts.join('')),
   fc.string({ unit: 'binary', maxLength: 40 }),
@@ -167,7 +167,7 @@ export const nastyString: fc.Arbitrary<string> = fc.oneof(
 );
 
 /** Keys that mean something to JavaScript objects, and keys that cannot be stored. */
-export const hostileKey: fc.Arbitrary<string> = fc.oneof(
+const hostileKey: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom('__proto__', 'constructor', 'prototype', 'toJSON', 'then', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', 'length') },
   { weight: 1, arbitrary: fc.constantFrom('', '\u0000', '\ud800', 'a.b', 'a[b]', ' ', '😀', 'k'.repeat(300)) },
   { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
@@ -178,7 +178,7 @@ const deepRaw: fc.Arbitrary<J> = fc
   .map(([levels, array]) => new Raw(array ? DEEP_ARRAY(levels) : DEEP_OBJECT(levels)));
 
 /** Any JSON value at all, hostile on every level (prototype keys, broken strings, overflows). */
-export const hostileValue: fc.Arbitrary<J> = fc.letrec<{ value: J }>((tie) => ({
+const hostileValue: fc.Arbitrary<J> = fc.letrec<{ value: J }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     { weight: 4, arbitrary: fc.oneof(fc.constant(null), fc.boolean(), hostileNumber, nastyString, fc.string({ maxLength: 20 })) },
@@ -189,7 +189,7 @@ export const hostileValue: fc.Arbitrary<J> = fc.letrec<{ value: J }>((tie) => ({
 })).value;
 
 /** A JSON object (an application state) with hostile keys and values. */
-export const hostileObject: fc.Arbitrary<J> = fc.oneof(
+const hostileObject: fc.Arbitrary<J> = fc.oneof(
   fc.array(fc.tuple(fc.oneof(hostileKey, fc.string({ maxLength: 8 })), hostileValue), { maxLength: 6 }).map((e) => new Obj(e)),
   fc.constantFrom<J>(
     new Raw('{"__proto__":{"polluted":true}}'),
@@ -368,7 +368,7 @@ function validFor0(def: Def, name: string | undefined, hints: SchemaHints): fc.A
 }
 
 /** One field's values: mostly valid, sometimes hostile, sometimes left out. */
-export function fieldFor(schema: unknown, name: string | undefined, hints: SchemaHints): fc.Arbitrary<Field> {
+function fieldFor(schema: unknown, name: string | undefined, hints: SchemaHints): fc.Arbitrary<Field> {
   return fc.oneof(
     { weight: 8, arbitrary: validFor(schema, name, hints) },
     { weight: 2, arbitrary: hostileValue },
@@ -543,7 +543,7 @@ export function queryFor(schema: z.ZodType, hints: SchemaHints, skip: ReadonlySe
 }
 
 /** Header values fetch can send (no CR, LF or NUL; Latin-1 only), some of them hostile. */
-export const headerValue: fc.Arbitrary<string> = fc.oneof(
+const headerValue: fc.Arbitrary<string> = fc.oneof(
   fc.string({ minLength: 1, maxLength: 40 }),
   fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 40 }),
   fc.constantFrom('a'.repeat(256), 'a'.repeat(4096), 'x'.repeat(12_000), ' ', '\t', '%00', '__proto__', 'é', 'ÿÿÿ', '"quoted"', 'a, b', 'null'),

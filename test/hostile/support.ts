@@ -13,7 +13,7 @@ import { startTestApp, type TestApp, type TestUser } from '../support/harness.js
 import { query } from '../support/helpers.js';
 import { parseFrame } from '../support/sse.js';
 
-export const TABLES = ['users', 'sessions', 'api_tokens', 'threads', 'messages', 'idempotency_keys'] as const;
+const TABLES = ['users', 'sessions', 'api_tokens', 'threads', 'messages', 'idempotency_keys'] as const;
 
 /** Every operation of the contracts, flat. */
 export function operations(): Operation[] {
@@ -93,7 +93,7 @@ export async function startFixture(env: Record<string, string> = {}): Promise<Fi
 }
 
 /** After a fuzzed call that may have ended the session or deleted a thread, top the fixture up. */
-export async function repairFixture(fx: Fixture): Promise<void> {
+async function repairFixture(fx: Fixture): Promise<void> {
   const me = await fx.app.api('GET', '/me', { token: fx.token });
   if (me.status === 401) {
     const res = await fx.app.api('POST', '/auth/sign-in', { body: { email: fx.user.email, password: 'correct horse battery' } });
@@ -102,7 +102,7 @@ export async function repairFixture(fx: Fixture): Promise<void> {
   }
 }
 
-export async function threadDeleted(fx: Fixture): Promise<void> {
+async function threadDeleted(fx: Fixture): Promise<void> {
   fx.threads.push(await newThread(fx.app, fx.token));
 }
 
@@ -133,7 +133,7 @@ function headerBytes(request: HostileRequest): number {
 }
 
 /** What a request looks like in a failure report: long strings cut short. */
-export function describeRequest(request: HostileRequest): string {
+function describeRequest(request: HostileRequest): string {
   const cut = (s: string) => (s.length > 300 ? `${s.slice(0, 300)}…(${s.length} chars)` : s);
   const body =
     request.body === undefined
@@ -153,7 +153,7 @@ export function describeRequest(request: HostileRequest): string {
  * Sends a request and reads the whole answer (a stream until it ends). `undefined` when the server
  * hung up on headers over node's size limit, which node is allowed to do.
  */
-export async function send(app: TestApp, request: HostileRequest, timeoutMs = 20_000): Promise<HostileResponse | undefined> {
+async function send(app: TestApp, request: HostileRequest, timeoutMs = 20_000): Promise<HostileResponse | undefined> {
   let res: Response;
   try {
     res = await fetch(app.url + request.path, {
@@ -244,7 +244,7 @@ function checkStream(text: string, where: string): boolean {
 const isStream = (res: HostileResponse) => (res.headers.get('content-type') ?? '').startsWith('text/event-stream');
 
 /** A REST answer: below 500; an error is JSON `{message}` (and `errors` for a 422). */
-export function checkRest(res: HostileResponse, request: HostileRequest) {
+function checkRest(res: HostileResponse, request: HostileRequest) {
   const where = `${describeRequest(request)} → ${res.status} ${res.text.slice(0, 500)}`;
   expect(res.status, where).toBeLessThan(500);
   if ((res.headers.get('content-type') ?? '').startsWith('text/event-stream')) checkStream(res.text, where);
@@ -256,7 +256,7 @@ export function checkRest(res: HostileResponse, request: HostileRequest) {
 }
 
 /** A tRPC answer: below 500; an error (or each error of a batch) has a message and the status. */
-export function checkTrpc(res: HostileResponse, request: HostileRequest) {
+function checkTrpc(res: HostileResponse, request: HostileRequest) {
   const where = `${describeRequest(request)} → ${res.status} ${res.text.slice(0, 500)}`;
   expect(res.status, where).toBeLessThan(500);
   if ((res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {

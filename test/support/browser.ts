@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { describe, it } from 'vitest';
 
-export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const required = ['1', 'true'].includes(process.env['REQUIRE_BROWSER'] ?? '');
 const present = existsSync(CHROMIUM_PATH);
 

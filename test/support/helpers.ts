@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import type { AppRouter } from '../../server/src/router.js';
 import type { ApiResponse, RequestOptions, TestApp } from './harness.js';
 
-export const SESSION_COOKIE = 'ai_threads_session';
+const SESSION_COOKIE = 'ai_threads_session';
 
 export const MEMBER_PERMISSIONS = [
   'ai_thread_messages.create',

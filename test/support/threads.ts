@@ -104,7 +104,7 @@ export async function listAll(app: TestApp, user: TestUser, threadId: number) {
 }
 
 /** The tables a thread or message request can write to. */
-export const STORED_TABLES = ['threads', 'messages', 'idempotency_keys'] as const;
+const STORED_TABLES = ['threads', 'messages', 'idempotency_keys'] as const;
 
 export async function storedCounts(app: TestApp): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};

@@ -8,7 +8,7 @@ export class AiThreadsError extends Error {
 }
 
 /** The parsed `Retry-After` of a response, in seconds: delta-seconds or an HTTP date; null when absent. */
-export function retryAfterSeconds(headers: Headers | undefined, now: number = Date.now()): number | null {
+function retryAfterSeconds(headers: Headers | undefined, now: number = Date.now()): number | null {
   const value = headers?.get('retry-after');
   if (value == null || value.trim() === '') return null;
   if (/^\d+(\.\d+)?$/.test(value.trim())) return Number(value.trim());
@@ -162,7 +162,10 @@ export class UnprocessableEntityError extends APIError<422, Headers> {
   }
 }
 
-/** The name the API's docs use for a 422. */
+/**
+ * The name the API's docs use for a 422.
+ * @alias
+ */
 export const ValidationError = UnprocessableEntityError;
 export type ValidationError = UnprocessableEntityError;
 

@@ -59,7 +59,7 @@ export function linkedController(parent?: AbortSignal): { controller: AbortContr
 export const INITIAL_RETRY_DELAY_MS = 500;
 export const MAX_RETRY_DELAY_MS = 8_000;
 /** The longest `Retry-After` the client waits for; a longer one is handed to the caller as the error. */
-export const MAX_RETRY_AFTER_MS = 60_000;
+const MAX_RETRY_AFTER_MS = 60_000;
 
 /** Exponential backoff (0.5 s, 1 s, 2 s, … up to 8 s) with up to 25 % jitter taken off. */
 export function backoffMs(retriesDone: number, random: () => number = Math.random): number {

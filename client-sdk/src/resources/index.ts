@@ -10,8 +10,6 @@ import { ApiTokens } from './api-tokens.js';
 import { Threads } from './threads.js';
 import { Messages } from './messages.js';
 
-export { Auth, MeResource, ApiTokens, Threads, Messages };
-
 export interface Resources {
   readonly auth: Auth;
   readonly me: MeResource;

@@ -1,5 +1,5 @@
-// The history window: which of a thread's turns fit the model's token budget. Edit when the way
-// tokens are counted or the window is chosen changes.
+// The history window: which of a thread's earlier turns fit the model's token budget. Edit when the
+// way tokens are counted or the window is chosen changes.
 import { countTokens as countEncodedTokens } from 'gpt-tokenizer';
 import type { ChatTurn } from './provider.js';
 
@@ -18,40 +18,44 @@ export function countTokens(text: string): number {
   return countEncodedTokens(text, PLAIN_TEXT);
 }
 
-/** Tokens one chat turn costs in the prompt. */
-export function countTurnTokens(turn: ChatTurn): number {
-  return countTokens(turn.content) + MESSAGE_OVERHEAD_TOKENS;
+/** A turn as stored: its text was counted once (countTokens), when the message was stored. */
+export interface StoredTurn extends ChatTurn {
+  tokenCount: number;
+}
+
+export interface HistoryBudget {
+  /** The model's context, in tokens (AI_CONTEXT_TOKENS). */
+  contextTokens: number;
+  /** What every prompt sends besides the conversation: the instructions, the state, the tool. */
+  fixedTokens: number;
+  /** The new user message's text; it is always sent, even alone over the budget. */
+  newMessageTokens: number;
 }
 
 export interface HistoryWindow {
-  /** The turns that fit, oldest first. */
+  /** The earlier turns that fit, oldest first; the new message follows them. */
   turns: ChatTurn[];
-  /** True when a turn given was left out because the budget was spent. */
+  /** True when an earlier turn was left out because the budget was spent. */
   truncated: boolean;
 }
 
 /**
- * Keeps the newest turns that fit in `budgetTokens - fixedTokens` (fixedTokens: the instructions,
- * the state and anything else sent every time). The newest turn, the user's new message, is
- * always kept, even alone over the budget. Turns are kept contiguously: once one does not fit,
- * every older one is left out, so the model never sees a conversation with holes.
- *
- * Callers that read the history in pages: `truncated: false` means every turn given fitted, so a
- * thread with older turns not yet read needs another page (call again with the longer list).
+ * Keeps the newest earlier turns that fit in what the budget leaves after the fixed part and the
+ * new message; each turn costs its tokens plus MESSAGE_OVERHEAD_TOKENS. Turns are kept
+ * contiguously: once one does not fit, every older one is left out, so the model never sees a
+ * conversation with holes. The turns are read only as far as needed, so a caller can hand in
+ * a thread's history read page by page.
  */
-export function selectHistory(
-  turnsNewestFirst: readonly ChatTurn[],
-  budgetTokens: number,
-  fixedTokens: number,
-): HistoryWindow {
-  const [newest, ...older] = turnsNewestFirst;
-  if (newest === undefined) return { turns: [], truncated: false };
-  const kept: ChatTurn[] = [newest];
-  let remaining = budgetTokens - fixedTokens - countTurnTokens(newest);
-  for (const turn of older) {
-    const cost = countTurnTokens(turn);
+export async function selectHistory(
+  earlierNewestFirst: Iterable<StoredTurn> | AsyncIterable<StoredTurn>,
+  budget: HistoryBudget,
+): Promise<HistoryWindow> {
+  let remaining = budget.contextTokens - budget.fixedTokens - (budget.newMessageTokens + MESSAGE_OVERHEAD_TOKENS);
+  const kept: ChatTurn[] = [];
+  for await (const turn of earlierNewestFirst) {
+    const cost = turn.tokenCount + MESSAGE_OVERHEAD_TOKENS;
     if (cost > remaining) return { turns: kept.reverse(), truncated: true };
-    kept.push(turn);
+    kept.push({ role: turn.role, content: turn.content });
     remaining -= cost;
   }
   return { turns: kept.reverse(), truncated: false };

@@ -1,10 +1,11 @@
 // JSON Merge Patch (RFC 7396): how every state change is applied, whether the patch comes from a
 // model's update_state call or the offline model's commands. Edit only to follow the RFC more
 // closely or to change the limits a patched state must respect.
-import type { JsonObject } from './provider.js';
+import { isJsonObject, type JsonObject } from '@ai-threads/contracts';
+import { DEFAULT_STATE_LIMITS, type StateLimits } from '../state/limits.js';
 
 /** Nesting deeper than this is refused: the recursion below stays far from the stack limit. */
-export const MERGE_PATCH_MAX_DEPTH = 64;
+const MERGE_PATCH_MAX_DEPTH = 64;
 
 /** A patch (or target) that cannot be applied: too deep, or a result over the state limits. */
 export class MergePatchError extends Error {
@@ -17,10 +18,6 @@ export class MergePatchError extends Error {
 export interface MergePatchOptions {
   /** Containers nested deeper than this (in the target, the patch or the result) are refused. */
   maxDepth?: number;
-}
-
-export function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
@@ -80,16 +77,6 @@ function checkDepth(depth: number, maxDepth: number): void {
 function defineKey(object: JsonObject, key: string, value: unknown): void {
   Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
 }
-
-/** What a state changed by a model may look like; the service's own state limits belong here. */
-export interface StateLimits {
-  /** Containers nested deeper than this are refused (`{}` is 1 level, `{"a": {}}` is 2). */
-  maxDepth: number;
-  /** The state's JSON, in UTF-8 bytes. */
-  maxBytes: number;
-}
-
-export const DEFAULT_STATE_LIMITS: StateLimits = { maxDepth: 32, maxBytes: 64 * 1024 };
 
 /**
  * The service's own rules for a state (valid Unicode, no NUL, finite numbers...): why the state

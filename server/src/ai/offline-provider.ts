@@ -2,13 +2,8 @@
 // endpoint can be tried at once. It understands a few state commands ("set form.color to blue",
 // "unset form.color") and otherwise echoes. Edit to teach it new commands.
 import { countTokens, MESSAGE_OVERHEAD_TOKENS } from './history.js';
-import {
-  applyStatePatch,
-  DEFAULT_STATE_LIMITS,
-  MergePatchError,
-  type StateCheck,
-  type StateLimits,
-} from './merge-patch.js';
+import { DEFAULT_STATE_LIMITS, type StateLimits } from '../state/limits.js';
+import { applyStatePatch, MergePatchError, type StateCheck } from './merge-patch.js';
 import { buildMessages } from './prompt.js';
 import {
   AiProviderError,
@@ -19,7 +14,7 @@ import {
   type JsonObject,
 } from './provider.js';
 
-export const OFFLINE_MODEL = 'offline';
+const OFFLINE_MODEL = 'offline';
 
 const ECHO_LIMIT = 200;
 const VALUE_DISPLAY_LIMIT = 100;

@@ -4,13 +4,9 @@
 import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import { z } from 'zod';
-import {
-  applyStatePatch,
-  DEFAULT_STATE_LIMITS,
-  isJsonObject,
-  type StateCheck,
-  type StateLimits,
-} from './merge-patch.js';
+import { isJsonObject } from '@ai-threads/contracts';
+import { DEFAULT_STATE_LIMITS, type StateLimits } from '../state/limits.js';
+import { applyStatePatch, type StateCheck } from './merge-patch.js';
 import { buildMessages, UPDATE_STATE_TOOL, UPDATE_STATE_TOOL_NAME } from './prompt.js';
 import {
   AiProviderError,

@@ -1,6 +1,8 @@
 // The AI provider interface: what the message service needs from a model, whichever server
 // answers. Edit when the service needs something new from the model (a new kind of event, say).
-export type JsonObject = { [key: string]: unknown };
+import type { JsonObject } from '@ai-threads/contracts';
+
+export type { JsonObject };
 
 export interface ChatTurn {
   role: 'user' | 'assistant';

@@ -1,6 +1,8 @@
 // Queries for personal API tokens.
-import { and, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
+import type { PageQuery } from '@ai-threads/contracts';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { apiTokens, type Database } from '@ai-threads/db';
+import { cursorQuery } from '../pagination.js';
 
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
 
@@ -11,27 +13,16 @@ export async function insertApiToken(db: Database, values: typeof apiTokens.$inf
 
 const active = (userId: number) => and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt));
 
-/** Newest first; `after`/`before` are ids in that order. Fetches one extra row to know has_more. */
-export async function listApiTokens(
-  db: Database,
-  userId: number,
-  page: { limit: number; after?: number | undefined; before?: number | undefined },
-): Promise<ApiTokenRow[]> {
-  if (page.before !== undefined) {
-    const rows = await db
-      .select()
-      .from(apiTokens)
-      .where(and(active(userId), gt(apiTokens.id, page.before)))
-      .orderBy(apiTokens.id)
-      .limit(page.limit + 1);
-    return rows.reverse();
-  }
-  return db
+/** Newest first; reads limit + 1 rows (see toPage). */
+export async function listApiTokens(db: Database, userId: number, page: PageQuery): Promise<ApiTokenRow[]> {
+  const cursor = cursorQuery(apiTokens.id, 'desc', page);
+  const rows = await db
     .select()
     .from(apiTokens)
-    .where(page.after !== undefined ? and(active(userId), lt(apiTokens.id, page.after)) : active(userId))
-    .orderBy(desc(apiTokens.id))
-    .limit(page.limit + 1);
+    .where(and(active(userId), cursor.where))
+    .orderBy(cursor.orderBy)
+    .limit(cursor.limit);
+  return cursor.inListOrder(rows);
 }
 
 export async function findApiToken(db: Database, userId: number, id: number): Promise<ApiTokenRow | undefined> {

@@ -1,8 +1,7 @@
 // Personal API tokens: a token's permissions are a subset of its owner's (and, when a token makes
 // a token, of that token's, and it expires no later than that token); the secret is returned once
 // and only its hash is kept.
-import type { ApiToken, Permission } from '@ai-threads/contracts';
-import { PERMISSIONS } from '@ai-threads/contracts';
+import { isPermission, type ApiToken, type contracts, type InputOf } from '@ai-threads/contracts';
 import type { Database } from '@ai-threads/db';
 import type { Principal } from '../auth/auth.service.js';
 import { newToken, tokenPreview } from '../auth/secrets.js';
@@ -10,13 +9,11 @@ import { AppError, type FieldErrors } from '../errors.js';
 import { toPage } from '../pagination.js';
 import * as repo from './api-tokens.repo.js';
 
-const KNOWN = new Set<string>(PERMISSIONS);
-
-export function toApiTokenResource(row: repo.ApiTokenRow): ApiToken {
+function toApiTokenResource(row: repo.ApiTokenRow): ApiToken {
   return {
     id: row.id,
     name: row.name,
-    permissions: row.permissions.filter((p): p is Permission => KNOWN.has(p)),
+    permissions: row.permissions.filter(isPermission),
     token_prefix: tokenPreview(row.lookupId),
     created_at: row.createdAt.toISOString(),
     expires_at: row.expiresAt?.toISOString() ?? null,
@@ -37,11 +34,11 @@ export function createApiTokensService(deps: { db: Database; now?: () => Date })
   }
 
   return {
-    async create(principal: Principal, input: { name: string; permissions: string[]; expires_at?: string | undefined }) {
+    async create(principal: Principal, input: InputOf<typeof contracts.apiTokens.create>) {
       const fields: FieldErrors = {};
       const held = new Set<string>(principal.permissions);
       input.permissions.forEach((p, i) => {
-        if (!KNOWN.has(p)) (fields[`permissions.${i}`] ??= []).push(`The permissions.${i} field must be a known permission (${p} is not).`);
+        if (!isPermission(p)) (fields[`permissions.${i}`] ??= []).push(`The permissions.${i} field must be a known permission (${p} is not).`);
         else if (!held.has(p)) (fields[`permissions.${i}`] ??= []).push(`The permissions.${i} field must be a permission you hold (${p} is not).`);
       });
       let expiresAt: Date | null = null;
@@ -72,7 +69,7 @@ export function createApiTokensService(deps: { db: Database; now?: () => Date })
       return { api_token: toApiTokenResource(row), token: token.token };
     },
 
-    async list(principal: Principal, page: { limit: number; after?: number | undefined; before?: number | undefined }) {
+    async list(principal: Principal, page: InputOf<typeof contracts.apiTokens.list>) {
       const rows = await repo.listApiTokens(deps.db, principal.user.id, page);
       return toPage(rows, page, toApiTokenResource);
     },
@@ -94,4 +91,3 @@ export function createApiTokensService(deps: { db: Database; now?: () => Date })
   };
 }
 
-export type ApiTokensService = ReturnType<typeof createApiTokensService>;

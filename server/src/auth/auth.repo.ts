@@ -1,6 +1,6 @@
 // Queries for users, roles, sessions and token lookup. drizzle only; no rules here.
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import { apiTokens, roles, sessions, users, type Database } from '@ai-threads/db';
+import { apiTokens, rolePermissions, roles, sessions, users, type Database } from '@ai-threads/db';
 
 export type UserRow = typeof users.$inferSelect & { role: string };
 
@@ -39,6 +39,22 @@ export async function findUserById(db: Database, id: number): Promise<(UserRow &
 export async function findRoleByName(db: Database, name: string) {
   const [row] = await db.select().from(roles).where(eq(roles.name, name)).limit(1);
   return row;
+}
+
+/** Every role with its permissions, in the order they were made. */
+export async function listRoles(db: Database): Promise<Array<{ name: string; permissions: string[] }>> {
+  const rows = await db
+    .select({ name: roles.name, permission: rolePermissions.permission })
+    .from(roles)
+    .leftJoin(rolePermissions, eq(rolePermissions.roleId, roles.id))
+    .orderBy(roles.id, rolePermissions.permission);
+  const byName = new Map<string, string[]>();
+  for (const row of rows) {
+    const list = byName.get(row.name) ?? [];
+    if (row.permission !== null) list.push(row.permission);
+    byName.set(row.name, list);
+  }
+  return [...byName].map(([name, permissions]) => ({ name, permissions }));
 }
 
 /** Inserts a user; undefined when the email is taken (unique index on lower(email)). */

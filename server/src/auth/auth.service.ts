@@ -1,7 +1,6 @@
 // Identity rules: sign-up, sign-in (throttled), sessions with sliding expiry, and resolving a
 // bearer or cookie token to a principal with its effective permissions.
-import type { Permission } from '@ai-threads/contracts';
-import { PERMISSIONS } from '@ai-threads/contracts';
+import { isPermission, type contracts, type InputOf, type Permission } from '@ai-threads/contracts';
 import type { Database } from '@ai-threads/db';
 import { AppError } from '../errors.js';
 import type { RateLimiter, RateLimitResult } from '../rate-limit/limiter.js';
@@ -30,14 +29,13 @@ export interface AuthServiceDeps {
   now?: () => Date;
 }
 
-const KNOWN = new Set<string>(PERMISSIONS);
-const known = (list: readonly string[]) => list.filter((p): p is Permission => KNOWN.has(p));
+const known = (list: readonly string[]) => list.filter(isPermission);
 
 /**
  * What a user holds when signed in: their role's permissions, and always the management of their
  * own API tokens, so that no role can leave someone unable to revoke a leaked token.
  */
-export function sessionPermissions(rolePermissions: readonly string[]): Permission[] {
+function sessionPermissions(rolePermissions: readonly string[]): Permission[] {
   return known([...new Set([...rolePermissions, 'api_tokens.manage'])].sort());
 }
 
@@ -67,24 +65,32 @@ export function createAuthService(deps: AuthServiceDeps) {
     return { token: token.token, expiresAt };
   }
 
+  /** Stores a new user with the role named `roleName`; null when no role has that name. */
+  async function createUser(input: InputOf<typeof contracts.auth.signUp>, roleName: string) {
+    const role = await repo.findRoleByName(deps.db, roleName);
+    if (!role) return null;
+    const passwordHash = await hashPassword(input.password);
+    const inserted = await repo.insertUser(deps.db, {
+      email: input.email,
+      name: input.name ?? null,
+      passwordHash,
+      roleId: role.id,
+    });
+    if (!inserted) throw AppError.field('email', 'The email has already been taken.');
+    return publicUser((await repo.findUserById(deps.db, inserted.id))!);
+  }
+
   return {
-    async signUp(input: { email: string; password: string; name?: string | undefined }) {
-      const role = await repo.findRoleByName(deps.db, DEFAULT_ROLE);
-      if (!role) throw new AppError('internal', { message: `Role ${DEFAULT_ROLE} is missing.` });
-      const passwordHash = await hashPassword(input.password);
-      const inserted = await repo.insertUser(deps.db, {
-        email: input.email,
-        name: input.name ?? null,
-        passwordHash,
-        roleId: role.id,
-      });
-      if (!inserted) throw AppError.field('email', 'The email has already been taken.');
-      const user = await repo.findUserById(deps.db, inserted.id);
-      const session = await startSession(inserted.id);
-      return { user: publicUser(user!), ...session };
+    createUser,
+
+    async signUp(input: InputOf<typeof contracts.auth.signUp>) {
+      const user = await createUser(input, DEFAULT_ROLE);
+      if (!user) throw new AppError('internal', { message: `Role ${DEFAULT_ROLE} is missing.` });
+      const session = await startSession(user.id);
+      return { user, ...session };
     },
 
-    async signIn(input: { email: string; password: string }, ip: string) {
+    async signIn(input: InputOf<typeof contracts.auth.signIn>, ip: string) {
       const email = input.email.trim().toLowerCase();
       // Each attempt takes its point before the password is checked: a check-then-count would let
       // parallel requests (or one tRPC batch) all pass the check before any of them was counted.
@@ -100,6 +106,30 @@ export function createAuthService(deps: AuthServiceDeps) {
       await deps.limiter.reset('sign-in-email', email, deps.signInPerEmail);
       const session = await startSession(user.id);
       return { user: publicUser(user), ...session };
+    },
+
+    /** Every role with its permissions. */
+    roles() {
+      return repo.listRoles(deps.db);
+    },
+
+    /**
+     * The user with this email as their own session would act (for an operator's tools, which act
+     * for a user without signing in); null when no user has the email.
+     */
+    async principalFor(email: string): Promise<Principal | null> {
+      const found = await repo.findUserByEmail(deps.db, email);
+      const row = found && (await repo.findUserById(deps.db, found.id));
+      if (!row) return null;
+      const { permissions, ...user } = row;
+      return {
+        user: publicUser(user),
+        permissions: sessionPermissions(permissions),
+        via: 'session',
+        sessionId: null,
+        apiTokenId: null,
+        renewedUntil: null,
+      };
     },
 
     /** Records that an API token was used (after a request it made succeeded). */
@@ -155,4 +185,3 @@ export function createAuthService(deps: AuthServiceDeps) {
   };
 }
 
-export type AuthService = ReturnType<typeof createAuthService>;

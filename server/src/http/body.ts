@@ -18,7 +18,7 @@ function utf8Only(_req: IncomingMessage, _res: ServerResponse, buf: Buffer, enco
 }
 
 /** The error table's words for what body-parser can fail on; undefined for what is no client error. */
-export function bodyErrorOf(err: unknown): AppError | undefined {
+function bodyErrorOf(err: unknown): AppError | undefined {
   switch ((err as { type?: string } | null)?.type) {
     case 'entity.parse.failed':
       return new AppError('bad_request', { message: 'The request body is not valid JSON.' });

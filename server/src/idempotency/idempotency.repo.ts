@@ -3,7 +3,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { idempotencyKeys, type Database } from '@ai-threads/db';
 
-export type IdempotencyRow = typeof idempotencyKeys.$inferSelect;
 
 const byKey = (userId: number, key: string) => and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key));
 const leaseEnd = (leaseMs: number) => sql`now() + ${`${leaseMs} milliseconds`}::interval`;

@@ -3,9 +3,10 @@
 // request that started it: a client that disconnects stops listening, not the answer; a client that
 // reconnects (Last-Event-ID) reads what it missed from the log, then the rest as it comes.
 import type { StreamEvent } from '@ai-threads/contracts';
+import { eventId } from './event-id.js';
 
 export interface LoggedEvent {
-  /** `<user message id>:<sequence>`, unique per answer. */
+  /** `<user message id>:<sequence>` (event-id.ts), unique per answer. */
   id: string;
   event: StreamEvent;
 }
@@ -31,7 +32,7 @@ export class AnswerRun {
 
   push(event: StreamEvent) {
     const seq = this.events.length;
-    const logged = { id: `${this.messageId ?? 0}:${seq}`, event };
+    const logged = { id: eventId(this.messageId ?? 0, seq), event };
     this.events.push(logged);
     this.onPush?.(logged);
     this.notify();

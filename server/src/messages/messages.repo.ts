@@ -1,14 +1,15 @@
 // Queries for messages and the answering lease. Each step of an answer is one short transaction;
 // none is held open while the AI answers.
 import { and, asc, desc, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
+import type { PageQuery } from '@ai-threads/contracts';
 import { idempotencyKeys, messages, threads, type Database } from '@ai-threads/db';
-import type { PageRequest } from '../pagination.js';
+import { cursorQuery } from '../pagination.js';
+import type { ThreadRow } from '../threads/threads.repo.js';
 
 export type MessageRow = typeof messages.$inferSelect;
 
-export const INTERRUPTED = 'The answer was interrupted (the server stopped); send the message again.';
-export const CANCELLED = 'Cancelled by the client.';
-export type ThreadRow = typeof threads.$inferSelect;
+const INTERRUPTED = 'The answer was interrupted (the server stopped); send the message again.';
+const CANCELLED = 'Cancelled by the client.';
 
 /**
  * `status = 'pending'` as a literal, not a parameter: the partial index on pending messages
@@ -207,22 +208,15 @@ export async function failAnswer(
 }
 
 /** Oldest first; reads limit + 1 rows (see toPage). */
-export async function listMessages(db: Database, threadId: number, page: PageRequest): Promise<MessageRow[]> {
-  if (page.before !== undefined) {
-    const rows = await db
-      .select()
-      .from(messages)
-      .where(and(eq(messages.threadId, threadId), lt(messages.id, page.before)))
-      .orderBy(desc(messages.id))
-      .limit(page.limit + 1);
-    return rows.reverse();
-  }
-  return db
+export async function listMessages(db: Database, threadId: number, page: PageQuery): Promise<MessageRow[]> {
+  const cursor = cursorQuery(messages.id, 'asc', page);
+  const rows = await db
     .select()
     .from(messages)
-    .where(page.after !== undefined ? and(eq(messages.threadId, threadId), gt(messages.id, page.after)) : eq(messages.threadId, threadId))
-    .orderBy(asc(messages.id))
-    .limit(page.limit + 1);
+    .where(and(eq(messages.threadId, threadId), cursor.where))
+    .orderBy(cursor.orderBy)
+    .limit(cursor.limit);
+  return cursor.inListOrder(rows);
 }
 
 export async function findMessage(db: Database, threadId: number, id: number): Promise<MessageRow | undefined> {

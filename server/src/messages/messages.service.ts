@@ -4,19 +4,20 @@
 // answer run (the history window and the AI call, with no transaction open, cancellable), and
 // store the outcome (the reply, the thread's new state and the freed lease together; or, when the
 // AI failed, the user message `failed` with the reason and a 502 or 504).
-import type { JsonObject, Message, MessagePair } from '@ai-threads/contracts';
+import type { contracts, InputOf, JsonObject, Message, MessagePair } from '@ai-threads/contracts';
 import type { Database } from '@ai-threads/db';
-import { countTokens, MESSAGE_OVERHEAD_TOKENS } from '../ai/history.js';
+import { countTokens, selectHistory } from '../ai/history.js';
 import { countFixedPromptTokens } from '../ai/prompt.js';
-import { AiProviderError, type AiProvider, type AiResult, type ChatTurn } from '../ai/provider.js';
+import { AiProviderError, type AiProvider, type AiResult } from '../ai/provider.js';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError } from '../errors.js';
 import type { IdempotencyService, KeyHandle } from '../idempotency/idempotency.service.js';
 import { requestHash } from '../idempotency/idempotency.service.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { toPage, type PageRequest } from '../pagination.js';
+import { toPage } from '../pagination.js';
 import type { StateLimits } from '../state/limits.js';
+import type { ThreadRow } from '../threads/threads.repo.js';
 import { assertStateAcceptable, ownThread, threadNotFound } from '../threads/threads.service.js';
 import { AnswerRun, type AnswerRuns } from './answer-runs.js';
 import * as repo from './messages.repo.js';
@@ -61,18 +62,14 @@ export interface MessagesServiceDeps {
   sharedLog?: SharedEventLog | undefined;
 }
 
-export interface CreateMessageInput {
-  threadId: number;
-  content: string;
-  state?: JsonObject | undefined;
-}
+type CreateMessageInput = InputOf<typeof contracts.messages.create>;
 
 /**
  * The one fingerprint of a message request, whichever route sends it (`/messages`,
  * `/messages/stream`, tRPC): only what the answer depends on, an absent state the same as null,
  * stream-only fields (Last-Event-ID) left out. The same key and body replay across routes.
  */
-export function messageRequestHash(input: CreateMessageInput): string {
+function messageRequestHash(input: CreateMessageInput): string {
   return requestHash('messages.create', { threadId: input.threadId, content: input.content, state: input.state ?? null });
 }
 
@@ -203,23 +200,24 @@ export function createMessagesService(deps: MessagesServiceDeps) {
     return begun;
   }
 
-  /** The newest answered history that fits the budget, oldest first, and whether some was left out. */
-  async function historyWindow(threadId: number, newMessage: repo.MessageRow, instructions: string | null, state: JsonObject | null) {
-    let remaining =
-      deps.contextTokens - countFixedPromptTokens(instructions, state) - (newMessage.tokenCount + MESSAGE_OVERHEAD_TOKENS);
-    const turns: ChatTurn[] = [];
-    let cursor = newMessage.id;
+  /** The thread's answered messages before `beforeId`, newest first, read a page at a time as asked for. */
+  async function* earlierTurns(threadId: number, beforeId: number) {
+    let cursor = beforeId;
     for (;;) {
       const page = await repo.historyPage(db, threadId, cursor, HISTORY_PAGE);
-      for (const row of page) {
-        const cost = row.tokenCount + MESSAGE_OVERHEAD_TOKENS;
-        if (cost > remaining) return { turns: turns.reverse(), truncated: true };
-        turns.push({ role: row.role, content: row.content });
-        remaining -= cost;
-      }
-      if (page.length < HISTORY_PAGE) return { turns: turns.reverse(), truncated: false };
+      yield* page;
+      if (page.length < HISTORY_PAGE) return;
       cursor = page[page.length - 1]!.id;
     }
+  }
+
+  /** The newest answered history that fits the budget, oldest first, and whether some was left out. */
+  function historyWindow(thread: ThreadRow, newMessage: repo.MessageRow, state: JsonObject | null) {
+    return selectHistory(earlierTurns(thread.id, newMessage.id), {
+      contextTokens: deps.contextTokens,
+      fixedTokens: countFixedPromptTokens(thread.instructions, state),
+      newMessageTokens: newMessage.tokenCount,
+    });
   }
 
   /**
@@ -243,7 +241,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
    */
   async function answerRun(
     run: AnswerRun,
-    thread: repo.ThreadRow,
+    thread: ThreadRow,
     userMessage: repo.MessageRow,
     state: JsonObject | null,
     hooks: AnswerHooks,
@@ -257,7 +255,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {
-      const history = await historyWindow(thread.id, userMessage, thread.instructions, state);
+      const history = await historyWindow(thread, userMessage, state);
       const result = await ai.reply({
         instructions: thread.instructions,
         history: [...history.turns, { role: 'user', content: userMessage.content }],
@@ -290,7 +288,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
    * reply that could not be stored): the user message `failed` with the reason, and its error.
    */
   async function storeOutcome(
-    thread: repo.ThreadRow,
+    thread: ThreadRow,
     userMessage: repo.MessageRow,
     state: JsonObject | null,
     outcome: RunOutcome,
@@ -351,7 +349,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
 
   /** Stores a failed answer (the user message keeps the reason) and throws the client's error. */
   async function storeFailure(
-    thread: repo.ThreadRow,
+    thread: ThreadRow,
     userMessage: repo.MessageRow,
     outcome: Extract<RunOutcome, { kind: 'failed' }>,
     key: KeyHandle,
@@ -411,7 +409,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
      * the one answering it, and waits until the outcome is stored. An answer that no instance runs
      * (its server died) is cancelled at once.
      */
-    async cancel(principal: Principal, input: { threadId: number; messageId: number }) {
+    async cancel(principal: Principal, input: InputOf<typeof contracts.messages.cancel>) {
       await ownThread(db, principal.user.id, input.threadId);
       const message = await repo.findMessage(db, input.threadId, input.messageId);
       if (!message) throw new AppError('not_found', { message: 'Message not found.' });
@@ -445,13 +443,13 @@ export function createMessagesService(deps: MessagesServiceDeps) {
       return runs.active().map((run) => run.settled);
     },
 
-    async list(principal: Principal, input: PageRequest & { threadId: number }) {
+    async list(principal: Principal, input: InputOf<typeof contracts.messages.list>) {
       await ownThread(db, principal.user.id, input.threadId);
       const rows = await repo.listMessages(db, input.threadId, input);
       return toPage(rows, input, toMessageResource);
     },
 
-    async get(principal: Principal, input: { threadId: number; messageId: number }) {
+    async get(principal: Principal, input: InputOf<typeof contracts.messages.get>) {
       await ownThread(db, principal.user.id, input.threadId);
       const row = await repo.findMessage(db, input.threadId, input.messageId);
       if (!row) throw new AppError('not_found', { message: 'Message not found.' });

@@ -8,6 +8,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { LoggedEvent } from './answer-runs.js';
+import { parseEventId } from './event-id.js';
 
 export interface SharedEventLog {
   /** Appends one event (fire and forget: the answer never waits on Redis). */
@@ -21,7 +22,7 @@ export interface SharedEventLog {
   forget(messageIds: number[]): Promise<void>;
 }
 
-const seqOf = (logged: LoggedEvent) => Number(logged.id.split(':')[1]);
+const seqOf = (logged: LoggedEvent) => Number(parseEventId(logged.id)?.seq);
 const terminal = (logged: LoggedEvent) => logged.event.event === 'response.completed' || logged.event.event === 'error';
 
 type Wake = () => void;

@@ -1,16 +1,17 @@
 // Streaming an answer: the same create as the seed endpoint, its events logged in the AnswerRun it
 // runs in, so that any number of readers (the first client, a reconnecting one) can follow it. Refusals
 // (404, 409, 422) happen before `open` resolves, so each face can answer them as plain errors.
+import type { contracts, InputOf } from '@ai-threads/contracts';
 import type { Database } from '@ai-threads/db';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError, appErrorOf } from '../errors.js';
 import { ownThread } from '../threads/threads.service.js';
 import { AnswerRun, type AnswerRuns, type LoggedEvent } from './answer-runs.js';
+import { eventId, parseEventId } from './event-id.js';
 import * as repo from './messages.repo.js';
 import type { SharedEventLog } from './shared-log.js';
-import { toMessageResource, type CreateMessageInput, type MessagesService } from './messages.service.js';
+import { toMessageResource, type MessagesService } from './messages.service.js';
 
-const EVENT_ID = /^(\d{1,16}):(\d{1,9}|done)$/;
 /** How often a reader polls the database for an answer running on another instance. */
 const REMOTE_POLL_MS = 500;
 
@@ -50,7 +51,7 @@ export function createStreamsService(deps: StreamsServiceDeps) {
       if (!user) return;
       if (user.status !== 'pending') {
         const reply = await repo.findReply(db, threadId, messageId);
-        const id = `${messageId}:done`;
+        const id = eventId(messageId, 'done');
         if (reply) {
           yield {
             id,
@@ -70,14 +71,13 @@ export function createStreamsService(deps: StreamsServiceDeps) {
   }
 
   async function resume(principal: Principal, threadId: number, lastEventId: string, signal?: AbortSignal) {
-    const match = EVENT_ID.exec(lastEventId);
-    if (!match) throw AppError.field('last_event_id', 'The Last-Event-ID must be an event id this stream sent.');
-    const messageId = Number(match[1]);
+    const named = parseEventId(lastEventId);
+    if (!named) throw AppError.field('last_event_id', 'The Last-Event-ID must be an event id this stream sent.');
+    const { messageId, seq } = named;
     await ownThread(db, principal.user.id, threadId);
     const message = await repo.findMessage(db, threadId, messageId);
     if (!message || message.role !== 'user') throw new AppError('not_found', { message: 'No stream has this event id.' });
-    if (match[2] === 'done') return once([]);
-    const seq = Number(match[2]);
+    if (seq === 'done') return once([]);
     const run = runs.get(messageId);
     // A failed attempt's log, kept here while a retry answered the message on another instance,
     // is not what is stored: the stored outcome is.
@@ -104,7 +104,7 @@ export function createStreamsService(deps: StreamsServiceDeps) {
      */
     async open(
       principal: Principal,
-      input: CreateMessageInput & { lastEventId?: string | undefined },
+      input: InputOf<typeof contracts.messages.stream>,
       options: { idempotencyKey?: string | undefined; signal?: AbortSignal } = {},
     ): Promise<AsyncIterable<LoggedEvent>> {
       const resumeId = resumeIdOf(input);
@@ -153,4 +153,3 @@ export function createStreamsService(deps: StreamsServiceDeps) {
   };
 }
 
-export type StreamsService = ReturnType<typeof createStreamsService>;

@@ -316,8 +316,6 @@ function resourcesIndex(groups: Group[]): string {
     "import type { AiThreads } from '../client.js';",
     ...groups.map((g) => `import { ${g.className} } from './${g.file}.js';`),
     '',
-    `export { ${groups.map((g) => g.className).join(', ')} };`,
-    '',
     'export interface Resources {',
     ...groups.map((g) => `  readonly ${g.key}: ${g.className};`),
     '}',

@@ -1,7 +1,8 @@
 // Queries for threads, always scoped to their owner: another user's thread is never found.
-import { and, desc, eq, gt, lt, sql, type SQL } from 'drizzle-orm';
+import type { PageQuery } from '@ai-threads/contracts';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { messages, threads, type Database } from '@ai-threads/db';
-import type { PageRequest } from '../pagination.js';
+import { cursorQuery } from '../pagination.js';
 
 export type ThreadRow = typeof threads.$inferSelect;
 
@@ -23,7 +24,7 @@ export async function findThread(db: Database, userId: number, id: number): Prom
 export async function listThreads(
   db: Database,
   userId: number,
-  page: PageRequest & { metadataKey?: string | undefined; metadataValue?: string | undefined },
+  page: PageQuery & { metadataKey?: string | undefined; metadataValue?: string | undefined },
 ): Promise<ThreadRow[]> {
   const filters: SQL[] = [eq(threads.userId, userId)];
   if (page.metadataKey !== undefined) {
@@ -33,22 +34,14 @@ export async function listThreads(
         : sql`jsonb_exists(${threads.metadata}, ${page.metadataKey})`,
     );
   }
-  if (page.before !== undefined) {
-    const rows = await db
-      .select()
-      .from(threads)
-      .where(and(...filters, gt(threads.id, page.before)))
-      .orderBy(threads.id)
-      .limit(page.limit + 1);
-    return rows.reverse();
-  }
-  if (page.after !== undefined) filters.push(lt(threads.id, page.after));
-  return db
+  const cursor = cursorQuery(threads.id, 'desc', page);
+  const rows = await db
     .select()
     .from(threads)
-    .where(and(...filters))
-    .orderBy(desc(threads.id))
-    .limit(page.limit + 1);
+    .where(and(...filters, cursor.where))
+    .orderBy(cursor.orderBy)
+    .limit(cursor.limit);
+  return cursor.inListOrder(rows);
 }
 
 export async function updateThread(

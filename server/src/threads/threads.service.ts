@@ -1,15 +1,15 @@
 // Thread rules: ownership (another user's thread is a 404, like a missing one), the initial state
 // within the state limits, and no deleting a thread while it answers; deleting one leaves no copy
 // of its data behind.
-import type { JsonObject, Thread } from '@ai-threads/contracts';
+import type { contracts, InputOf, JsonObject, Thread } from '@ai-threads/contracts';
 import type { Database } from '@ai-threads/db';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError } from '../errors.js';
-import { toPage, type PageRequest } from '../pagination.js';
+import { toPage } from '../pagination.js';
 import { stateProblem, type StateLimits } from '../state/limits.js';
 import * as repo from './threads.repo.js';
 
-export function toThreadResource(row: repo.ThreadRow): Thread {
+function toThreadResource(row: repo.ThreadRow): Thread {
   return {
     id: row.id,
     title: row.title,
@@ -54,10 +54,7 @@ export function createThreadsService(deps: ThreadsServiceDeps) {
       assertStateAcceptable(state, deps.stateLimits);
     },
 
-    async create(
-      principal: Principal,
-      input: { title?: string | undefined; instructions?: string | undefined; metadata?: Record<string, string> | undefined; state?: JsonObject | undefined },
-    ) {
+    async create(principal: Principal, input: InputOf<typeof contracts.threads.create>) {
       assertStateAcceptable(input.state, deps.stateLimits);
       const row = await repo.insertThread(db, {
         userId: principal.user.id,
@@ -69,7 +66,7 @@ export function createThreadsService(deps: ThreadsServiceDeps) {
       return toThreadResource(row);
     },
 
-    async list(principal: Principal, input: PageRequest & { metadata_key?: string | undefined; metadata_value?: string | undefined }) {
+    async list(principal: Principal, input: InputOf<typeof contracts.threads.list>) {
       const rows = await repo.listThreads(db, principal.user.id, {
         ...input,
         metadataKey: input.metadata_key,
@@ -82,10 +79,7 @@ export function createThreadsService(deps: ThreadsServiceDeps) {
       return toThreadResource(await ownThread(db, principal.user.id, threadId));
     },
 
-    async update(
-      principal: Principal,
-      input: { threadId: number; title?: string | null | undefined; instructions?: string | null | undefined; metadata?: Record<string, string> | undefined },
-    ) {
+    async update(principal: Principal, input: InputOf<typeof contracts.threads.update>) {
       const values: Parameters<typeof repo.updateThread>[3] = {};
       if (input.title !== undefined) values.title = input.title;
       if (input.instructions !== undefined) values.instructions = input.instructions;
@@ -110,4 +104,3 @@ export function createThreadsService(deps: ThreadsServiceDeps) {
   };
 }
 
-export type ThreadsService = ReturnType<typeof createThreadsService>;

@@ -44,7 +44,7 @@ function credentialOf(req: IncomingMessage): Credential | null | undefined {
   return cookie ? { token: cookie, source: 'cookie' } : undefined;
 }
 
-export const AUTH_FAILURES_BUCKET = 'auth_failures';
+const AUTH_FAILURES_BUCKET = 'auth_failures';
 
 /** How long a credential that authenticated stays exempt from its IP's failure block. */
 const RECENTLY_VALID_MS = 10 * 60_000;

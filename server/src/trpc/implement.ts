@@ -14,9 +14,9 @@ import { procedureFor } from './procedure.js';
 type AnyOperation = Operation<z.ZodType, z.ZodType>;
 
 /** The caller a handler sees: never null where the contract requires authentication. */
-export type HandlerContext<Op> = Context & { principal: Op extends { auth: 'required' } ? Principal : Principal | null };
+type HandlerContext<Op> = Context & { principal: Op extends { auth: 'required' } ? Principal : Principal | null };
 
-export interface HandlerOptions<Op extends AnyOperation> {
+interface HandlerOptions<Op extends AnyOperation> {
   ctx: HandlerContext<Op>;
   input: z.output<Op['input']>;
   /** Aborted when the client goes away (a closed stream). */
@@ -24,7 +24,7 @@ export interface HandlerOptions<Op extends AnyOperation> {
 }
 
 /** One event of a streamed operation, with the id a client resumes after. */
-export interface StreamedEvent<T> {
+interface StreamedEvent<T> {
   id: string;
   event: T;
 }
@@ -33,7 +33,7 @@ export interface StreamedEvent<T> {
  * A contract's handler: its result is the contract's output. A streamed (`sse`) operation resolves
  * with its events once the call is accepted, so that refusals are errors before the first event.
  */
-export type Handler<Op extends AnyOperation> = Op extends { transport: 'sse' }
+type Handler<Op extends AnyOperation> = Op extends { transport: 'sse' }
   ? (opts: HandlerOptions<Op>) => Promise<AsyncIterable<StreamedEvent<z.input<Op['output']>>>>
   : (opts: HandlerOptions<Op>) => Promise<z.input<Op['output']>> | z.input<Op['output']>;
 
@@ -41,6 +41,10 @@ export type Handler<Op extends AnyOperation> = Op extends { transport: 'sse' }
 export type Handlers<T> = { [K in keyof T]: T[K] extends AnyOperation ? Handler<T[K]> : Handlers<T[K]> };
 
 type ErrorShape = (typeof t)['_config']['$types']['errorShape'];
+/**
+ * Exported so that the declaration of AppRouter (router.ts) can name it.
+ * @public
+ */
 export interface Def<Op extends AnyOperation, Output> {
   input: z.input<Op['input']>;
   output: Output;

@@ -122,7 +122,7 @@ function fromTrustedOrigin(ctx: Context): boolean {
 
 const base = t.procedure.use(errorBoundary).use(guards);
 
-export function metaFor(op: Operation): Meta {
+function metaFor(op: Operation): Meta {
   return {
     operation: op,
     openapi: {

@@ -12,7 +12,7 @@ import { within } from './wait.js';
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../../server/dist/main.js', import.meta.url));
 
-export interface LogLine {
+interface LogLine {
   level?: number;
   msg?: string;
   [field: string]: unknown;
@@ -25,13 +25,13 @@ export interface ApiResponse<T = any> {
   text: string;
 }
 
-export interface CallOptions {
+interface CallOptions {
   token?: string;
   body?: unknown;
   headers?: Record<string, string>;
 }
 
-export interface Exit {
+interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
