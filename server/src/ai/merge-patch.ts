@@ -5,7 +5,7 @@ import { isJsonObject, type JsonObject } from '@ai-threads/contracts';
 import { DEFAULT_STATE_LIMITS, type StateLimits } from '../state/limits.js';
 
 /** Nesting deeper than this is refused: the recursion below stays far from the stack limit. */
-const MERGE_PATCH_MAX_DEPTH = 64;
+export const MERGE_PATCH_MAX_DEPTH = 64;
 
 /** A patch (or target) that cannot be applied: too deep, or a result over the state limits. */
 export class MergePatchError extends Error {

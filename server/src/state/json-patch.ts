@@ -1,16 +1,16 @@
 // JSON Patch (RFC 6902) with JSON Pointers (RFC 6901): the check of a patch's shape, its atomic
 // application, and the diff between two states; the foundation of versioned state, where every
 // revision stores the patch from the previous state. Merge patches (RFC 7396) stay in
-// ai/merge-patch.ts and are re-exported here so the state layer has one import.
+// ai/merge-patch.ts; applyMergePatch is re-exported here so the state layer has one import.
 // Written here rather than wrapped: fast-json-patch 3.1 refuses `__proto__` keys (or, told not to,
 // replaces the object's prototype) and its array diffs rewrite every shifted element; rfc6902 5.4
 // replaces an object's prototype on `add /__proto__`, keeps the operations before a failed one,
 // and its array diff overflows the stack on a few thousand elements.
 import { MERGE_PATCH_MAX_DEPTH } from '../ai/merge-patch.js';
 
-export { applyMergePatch, MergePatchError } from '../ai/merge-patch.js';
+export { applyMergePatch } from '../ai/merge-patch.js';
 
-export type JsonPatchOperation =
+type JsonPatchOperation =
   | { op: 'add'; path: string; value: unknown }
   | { op: 'remove'; path: string }
   | { op: 'replace'; path: string; value: unknown }
