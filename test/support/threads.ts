@@ -9,8 +9,6 @@ import type { FakeOpenAI, RecordedRequest } from '../fake-openai/server.js';
 import type { ApiResponse, TestApp, TestUser } from './harness.js';
 import { query } from './helpers.js';
 
-export { fakeAiEnv } from './harness.js';
-
 /** The message resource's fields (SPEC.md, plus time_to_first_token_ms and error). */
 export const MESSAGE_FIELDS = [
   'content',
