@@ -10,12 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, users, type DatabaseHandle } from '@ai-threads/db';
 import { eq } from 'drizzle-orm';
-import { createApp } from '../../server/src/app.js';
+import { configWith, createApp, createLogger, createMemoryRateLimiter, createServices } from '@ai-threads/server';
+// The password check is internal: the test reads back the hash the CLI stored.
 import { verifyPassword } from '../../server/src/auth/passwords.js';
-import { configWith } from '../../server/src/config.js';
-import { createLogger } from '../../server/src/logger.js';
-import { createMemoryRateLimiter } from '../../server/src/rate-limit/limiter.js';
-import { createServices } from '../../server/src/services.js';
 import { freshDatabase, onPostgres, uniqueEmail } from '../support/harness.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -5,7 +5,7 @@
 // usual, and requests without credentials are untouched. Every test starts with fresh rate limits
 // (a new in-process store behind the app's limiter), so each has the whole budget of 127.0.0.1.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryRateLimiter, type RateLimiter } from '../../server/src/rate-limit/limiter.js';
+import { createMemoryRateLimiter, type RateLimiter } from '@ai-threads/server';
 import { startTestApp, uniqueEmail, type ApiResponse, type TestApp } from '../support/harness.js';
 import {
   TOO_MANY,

@@ -2,7 +2,7 @@
 // errors), the same on the REST face, the raw tRPC face and the typed client; nothing is stored.
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppRouter } from '../../server/src/router.js';
+import type { AppRouter } from '@ai-threads/server';
 import { startTestApp, uniqueEmail, type TestApp } from '../support/harness.js';
 import { expectNothingStored, expectRestError, expectTrpcError, trpc, typedClient } from '../support/helpers.js';
 

@@ -6,7 +6,7 @@
 import postgres from 'postgres';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../server/src/logger.js';
+import { createLogger } from '@ai-threads/server';
 import { onPostgres, startTestApp, uniqueEmail, type TestApp, type TestUser } from '../support/harness.js';
 import { query, trpc } from '../support/helpers.js';
 

@@ -5,7 +5,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { users } from '@ai-threads/db';
-import { createLogger } from '../../server/src/logger.js';
+import { createLogger } from '@ai-threads/server';
 import { startTestApp, uniqueEmail, type TestApp, type TestUser } from '../support/harness.js';
 import { cookieHeaders, trpc } from '../support/helpers.js';
 

@@ -4,26 +4,11 @@
 // long it runs. The timeout is set to one second here; the test waits for the close itself, never
 // for a fixed time.
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type TestApp, type TestUser } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { harness } from '../support/harness.js';
 import { openStream } from '../support/sse.js';
 
-let fake: FakeOpenAI;
-let app: TestApp;
-let user: TestUser;
-
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  app = await startTestApp({
-    env: { REQUEST_TIMEOUT_MS: '1000', OPENAI_API_KEY: 'k', OPENAI_BASE_URL: fake.url, AI_MAX_RETRIES: '0' },
-  });
-  user = await app.signUp();
-});
-afterAll(async () => {
-  await app?.close();
-  await fake?.close();
-});
+const { app, fake, user } = await harness({ env: { REQUEST_TIMEOUT_MS: '1000' } });
 
 /** Writes `head` on a raw connection, then one more byte of `body` every 100 ms; resolves with what the server answered once it closes. */
 function trickle(head: string, body: string): Promise<string> {

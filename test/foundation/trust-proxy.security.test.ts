@@ -2,7 +2,7 @@
 // behind trusted proxies a client is the address the last trusted proxy saw, so writing its own
 // X-Forwarded-For entries does not give a client a fresh per-IP budget on either face.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../server/src/config.js';
+import { ConfigError, loadConfig } from '@ai-threads/server';
 import { startTestApp, uniqueEmail, type ApiResponse, type TestApp } from '../support/harness.js';
 import { TOO_MANY, expectRestError, expectTrpcError, trpc } from '../support/helpers.js';
 

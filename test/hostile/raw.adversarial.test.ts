@@ -8,11 +8,7 @@ import { connect } from 'node:net';
 import type { Server } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createApp } from '../../server/src/app.js';
-import { configWith } from '../../server/src/config.js';
-import { createLogger } from '../../server/src/logger.js';
-import { createMemoryRateLimiter } from '../../server/src/rate-limit/limiter.js';
-import { createServices } from '../../server/src/services.js';
+import { configWith, createApp, createLogger, createMemoryRateLimiter, createServices } from '@ai-threads/server';
 import { DEEP_ARRAY, DEEP_OBJECT, enc } from './arbitraries.js';
 import {
   counts,

@@ -3,15 +3,13 @@
 // with Retry-After that stores nothing; other threads answer; the thread answers again once the
 // first answer is done. The lease lives in the database (another instance's lease counts), and a
 // stale one (a crashed answer) expires.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type ApiResponse, type TestApp, type TestUser } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { harness, type ApiResponse } from '../support/harness.js';
 import { trpc } from '../support/helpers.js';
 import {
   expect422,
   expectErrorBody,
   expectStoresNothing,
-  fakeAiEnv,
   gate,
   inFlight,
   leaseOf,
@@ -22,18 +20,7 @@ import {
   setLease,
 } from '../support/threads.js';
 
-let fake: FakeOpenAI;
-let app: TestApp;
-let user: TestUser;
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  app = await startTestApp({ env: fakeAiEnv(fake) });
-  user = await app.signUp();
-});
-afterAll(async () => {
-  await app?.close();
-  await fake?.close();
-});
+const { app, fake, user } = await harness();
 
 const BUSY = 'The thread is still answering an earlier message; retry when it is done.';
 

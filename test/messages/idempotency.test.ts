@@ -2,9 +2,8 @@
 // body, `Idempotent-Replayed: true`) without calling the model or storing anything; another body
 // is a 422; a key still running is a 409; keys are per user; refused requests (401, 403, 404,
 // 409, 422, 429) do not bind a key; a retry after a 502 answers the same user message.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type ApiResponse, type TestApp, type TestUser } from '../support/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { harness, type ApiResponse, type TestApp } from '../support/harness.js';
 import { sql } from 'drizzle-orm';
 import { createApiToken, trpc, VIEWER_PERMISSIONS } from '../support/helpers.js';
 import { openStream, SseReader } from '../support/sse.js';
@@ -12,7 +11,6 @@ import {
   expect422,
   expectErrorBody,
   expectStoresNothing,
-  fakeAiEnv,
   gate,
   inFlight,
   listAll,
@@ -24,22 +22,11 @@ import {
   storedCounts,
 } from '../support/threads.js';
 
-let fake: FakeOpenAI;
-let app: TestApp;
-let user: TestUser;
 let keySeq = 0;
 const newKey = () => `key-${Date.now()}-${++keySeq}`;
 const keyed = (key: string) => ({ 'idempotency-key': key });
 
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  app = await startTestApp({ env: fakeAiEnv(fake) });
-  user = await app.signUp();
-});
-afterAll(async () => {
-  await app?.close();
-  await fake?.close();
-});
+const { app, fake, user, startApp } = await harness();
 
 const MISMATCH = { idempotency_key: ['The Idempotency-Key was already used with a different request body.'] };
 
@@ -349,10 +336,7 @@ describe('retry after a failed answer', () => {
 describe('429 does not bind the key (RATE_LIMIT_MESSAGES_PER_MINUTE=1)', () => {
   let limited: TestApp;
   beforeAll(async () => {
-    limited = await startTestApp({ env: fakeAiEnv(fake, { RATE_LIMIT_MESSAGES_PER_MINUTE: '1' }) });
-  });
-  afterAll(async () => {
-    await limited?.close();
+    limited = await startApp({ env: { RATE_LIMIT_MESSAGES_PER_MINUTE: '1' } });
   });
 
   it('refuses with 429, stores no key, and the key works once the window frees', async () => {

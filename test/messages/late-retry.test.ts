@@ -2,32 +2,20 @@
 // stored after the newer messages, out of order, so it is refused with 409 and nothing is stored;
 // the client posts it again as a new message. Resuming the failed message's stream reports what is
 // stored, also when a retry answered it after its first stream had ended with an error.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type TestApp, type TestUser } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { harness } from '../support/harness.js';
 import { trpc } from '../support/helpers.js';
 import { openStream, refusedStream, SseReader } from '../support/sse.js';
-import { expectErrorBody, expectStoresNothing, fakeAiEnv, listAll, newThread, postMessage, sendMessage } from '../support/threads.js';
+import { expectErrorBody, expectStoresNothing, listAll, newThread, postMessage, sendMessage } from '../support/threads.js';
 
 const STALE =
   'The message this Idempotency-Key stands for has newer messages after it in the thread; post it again as a new message (with a new key).';
 
-let fake: FakeOpenAI;
-let app: TestApp;
-let user: TestUser;
 let keySeq = 0;
 const newKey = () => `late-${Date.now()}-${++keySeq}`;
 const keyed = (key: string) => ({ 'idempotency-key': key });
 
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  app = await startTestApp({ env: fakeAiEnv(fake) });
-  user = await app.signUp();
-});
-afterAll(async () => {
-  await app?.close();
-  await fake?.close();
-});
+const { app, fake, user } = await harness();
 
 /** A keyed message that failed (502), then a newer pair: returns the failed message's id. */
 async function failedThenMovedOn(threadId: number, key: string, body: Record<string, unknown>) {

@@ -2,15 +2,14 @@
 // Idempotency-Key header, several at once), 400 and 413 bodies, 404s, and the AI provider failing
 // (502) or timing out (504) with the user's message kept as `failed`. A refused request stores
 // nothing and never calls the model; a failed answer leaves the thread free. Both faces.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI, type FakeStep } from '../fake-openai/server.js';
-import { startTestApp, type ApiResponse, type TestApp, type TestUser } from '../support/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FakeStep } from '../fake-openai/server.js';
+import { harness, type ApiResponse, type TestApp, type TestUser } from '../support/harness.js';
 import { trpc, typedClient } from '../support/helpers.js';
 import {
   expect422,
   expectErrorBody,
   expectStoresNothing,
-  fakeAiEnv,
   leaseOf,
   listAll,
   MISSING_ID,
@@ -23,19 +22,10 @@ import {
   trpcFailure,
 } from '../support/threads.js';
 
-let fake: FakeOpenAI;
-let app: TestApp;
-let user: TestUser;
 let thread: { id: number } & Record<string, unknown>;
+const { app, fake, user, startApp } = await harness();
 beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  app = await startTestApp({ env: fakeAiEnv(fake) });
-  user = await app.signUp();
   thread = await newThread(app, user, { state: { kept: true } });
-});
-afterAll(async () => {
-  await app?.close();
-  await fake?.close();
 });
 
 /** A request that must be refused: nothing stored, the model never called, the thread unchanged. */
@@ -328,11 +318,8 @@ describe('the AI provider times out', () => {
   let slow: TestApp;
   let owner: TestUser;
   beforeAll(async () => {
-    slow = await startTestApp({ env: fakeAiEnv(fake, { AI_TIMEOUT_MS: '300' }) });
+    slow = await startApp({ env: { AI_TIMEOUT_MS: '300' } });
     owner = await slow.signUp();
-  });
-  afterAll(async () => {
-    await slow?.close();
   });
 
   it('504 when the model never answers; the user message stays failed, and the thread answers again', async () => {

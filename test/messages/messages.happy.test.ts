@@ -2,14 +2,13 @@
 // OpenAI-compatible server: the response shape, updated_state with and without update_state
 // calls, what the model is sent (instructions, state, history, in order), the history budget,
 // lengths in characters, listing and reading messages, the offline model, and the tRPC face.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { countTokens, MESSAGE_OVERHEAD_TOKENS } from '../../server/src/ai/history.js';
 import { countFixedPromptTokens } from '../../server/src/ai/prompt.js';
-import { DEFAULT_TEXT, startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type TestApp, type TestUser } from '../support/harness.js';
+import { DEFAULT_TEXT } from '../fake-openai/server.js';
+import { harness, type TestApp, type TestUser } from '../support/harness.js';
 import { typedClient } from '../support/helpers.js';
 import {
-  fakeAiEnv,
   ISO_UTC,
   listAll,
   MESSAGE_FIELDS,
@@ -21,16 +20,7 @@ import {
   stateSeen,
 } from '../support/threads.js';
 
-let fake: FakeOpenAI;
-let app: TestApp;
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  app = await startTestApp({ env: fakeAiEnv(fake) });
-});
-afterAll(async () => {
-  await app?.close();
-  await fake?.close();
-});
+const { app, fake, startApp } = await harness();
 
 describe("the seed's example", () => {
   it('gives 201 {createdMessage, responseMessage} with every field of the message resource', async () => {
@@ -419,10 +409,7 @@ describe('the history budget', () => {
 
   let small: TestApp;
   beforeAll(async () => {
-    small = await startTestApp({ env: fakeAiEnv(fake, { AI_CONTEXT_TOKENS: String(budget) }) });
-  });
-  afterAll(async () => {
-    await small?.close();
+    small = await startApp({ env: { AI_CONTEXT_TOKENS: String(budget) } });
   });
 
   async function threadWithHistory(target: TestApp, user: TestUser) {
@@ -482,10 +469,7 @@ describe('the history budget', () => {
 describe('the offline model (no OPENAI_API_KEY)', () => {
   let offline: TestApp;
   beforeAll(async () => {
-    offline = await startTestApp({ env: { RATE_LIMIT_MESSAGES_PER_MINUTE: '1000' } });
-  });
-  afterAll(async () => {
-    await offline?.close();
+    offline = await startApp({ model: 'offline', env: { RATE_LIMIT_MESSAGES_PER_MINUTE: '1000' } });
   });
 
   it('answers as `offline`, changes the state on command, and answers deterministically', async () => {

@@ -2,19 +2,12 @@
 // user's thread answered exactly like a missing one, and the per-user message rate limit (429 with
 // its headers). The order of checks is the spec's: 401, 429, 403, 422, 404. A refused request
 // stores nothing and never reaches the model.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type ApiResponse, type TestApp, type TestUser } from '../support/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { harness, type ApiResponse, type TestApp, type TestUser } from '../support/harness.js';
 import { createApiToken, FORBIDDEN, TOO_MANY, UNAUTHENTICATED, VIEWER_PERMISSIONS } from '../support/helpers.js';
-import { expectStoresNothing, fakeAiEnv, listAll, MISSING_ID, newThread, postMessage, sendMessage } from '../support/threads.js';
+import { expectStoresNothing, listAll, MISSING_ID, newThread, postMessage, sendMessage } from '../support/threads.js';
 
-let fake: FakeOpenAI;
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await fake?.close();
-});
+const { fake, startApp } = await harness({ app: false });
 
 /** Refused: nothing stored and no model call. */
 async function refused(target: TestApp, request: () => Promise<ApiResponse>): Promise<ApiResponse> {
@@ -33,14 +26,11 @@ describe('credentials, permissions and ownership', () => {
   let thread: { id: number } & Record<string, unknown>;
   let firstMessageId: number;
   beforeAll(async () => {
-    app = await startTestApp({ env: fakeAiEnv(fake) });
+    app = await startApp();
     owner = await app.signUp();
     stranger = await app.signUp();
     thread = await newThread(app, owner, { state: { secret: 'owner only' } });
     firstMessageId = (await sendMessage(app, owner, thread.id, { content: 'Private words' })).createdMessage.id;
-  });
-  afterAll(async () => {
-    await app?.close();
   });
 
   it('401 without credentials or with unknown ones, before 422 and 404', async () => {
@@ -142,10 +132,7 @@ describe('credentials, permissions and ownership', () => {
 describe('429: the message rate limit (RATE_LIMIT_MESSAGES_PER_MINUTE=2)', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp({ env: fakeAiEnv(fake, { RATE_LIMIT_MESSAGES_PER_MINUTE: '2' }) });
-  });
-  afterAll(async () => {
-    await app?.close();
+    app = await startApp({ env: { RATE_LIMIT_MESSAGES_PER_MINUTE: '2' } });
   });
 
   it('refuses the third message of a minute with Retry-After and X-RateLimit-*, storing nothing', async () => {

@@ -5,28 +5,16 @@
 // with the text it produced. The crash is the state a killed server leaves in the database: the
 // message pending, the thread leased to it, the key in flight, the heartbeat stopped.
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type TestApp, type TestUser } from '../support/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { harness, type TestApp } from '../support/harness.js';
 import { query, trpc } from '../support/helpers.js';
-import { fakeAiEnv, gate, inFlight, leaseOf, listAll, newThread, postMessage, setLease } from '../support/threads.js';
+import { gate, inFlight, leaseOf, listAll, newThread, postMessage, setLease } from '../support/threads.js';
 
-let fake: FakeOpenAI;
-let app: TestApp;
-let user: TestUser;
 let keySeq = 0;
 const newKey = () => `orphan-${Date.now()}-${++keySeq}`;
 const keyed = (key: string) => ({ 'idempotency-key': key });
 
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  app = await startTestApp({ env: fakeAiEnv(fake) });
-  user = await app.signUp();
-});
-afterAll(async () => {
-  await app?.close();
-  await fake?.close();
-});
+const { app, fake, user, startApp } = await harness();
 
 /**
  * A keyed message whose server was killed while the AI answered, as the database holds it: stored
@@ -111,10 +99,7 @@ describe('cancelling an answer whose server died', () => {
 describe('cancelling an answer alive on another instance', () => {
   let other: TestApp;
   beforeAll(async () => {
-    other = await startTestApp({ env: fakeAiEnv(fake), shareDatabaseOf: app });
-  });
-  afterAll(async () => {
-    await other?.close();
+    other = await startApp({ shareDatabaseOf: app });
   });
 
   it('lets that instance stop it and store what it produced', async () => {

@@ -1,17 +1,10 @@
 // The seed endpoint's request example, answered by the offline model and by an OpenAI-compatible
 // server (the fake one, through the real openai SDK).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type TestApp } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { harness } from '../support/harness.js';
 
-describe('POST /api/v1/ai/threads/{thread-id}/messages (offline model)', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startTestApp();
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+describe('POST /api/v1/ai/threads/{thread-id}/messages (offline model)', async () => {
+  const { app } = await harness({ model: 'offline' });
 
   it("answers the seed's request example with the seed's response shape", async () => {
     const user = await app.signUp();
@@ -49,17 +42,8 @@ describe('POST /api/v1/ai/threads/{thread-id}/messages (offline model)', () => {
   });
 });
 
-describe('POST /api/v1/ai/threads/{thread-id}/messages (OpenAI-compatible server)', () => {
-  let app: TestApp;
-  let fake: Awaited<ReturnType<typeof startFakeOpenAI>>;
-  beforeAll(async () => {
-    fake = await startFakeOpenAI();
-    app = await startTestApp({ env: { OPENAI_API_KEY: 'test-key', OPENAI_BASE_URL: fake.url, AI_MODEL: 'fake-model', AI_MAX_RETRIES: '0' } });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await fake?.close();
-  });
+describe('POST /api/v1/ai/threads/{thread-id}/messages (OpenAI-compatible server)', async () => {
+  const { app, fake } = await harness();
 
   it('applies update_state patches and keeps the history', async () => {
     const user = await app.signUp();

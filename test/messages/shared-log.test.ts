@@ -4,9 +4,8 @@
 // (neither replays the other's stream events nor counts against the other's limits).
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type TestApp, type TestUser } from '../support/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { harness, type TestApp, type TestUser } from '../support/harness.js';
 
 const REDIS_URL = process.env['REDIS_TEST_URL'] ?? 'redis://127.0.0.1:6379/7';
 /** Concurrent resumes on one instance. */
@@ -59,8 +58,7 @@ function frames(res: Response) {
 const isDelta = (text: string) => (frame: Frame) => frame.event === 'response.delta' && frame.data.delta === text;
 const isCompleted = (frame: Frame) => frame.event === 'response.completed';
 
-let fake: Awaited<ReturnType<typeof startFakeOpenAI>>;
-const env = () => ({ OPENAI_API_KEY: 'k', OPENAI_BASE_URL: fake.url, AI_MAX_RETRIES: '0' });
+const { fake, startApp } = await harness({ app: false });
 const uniquePrefix = (label: string) => `test-${label}-${randomBytes(4).toString('hex')}:`;
 
 /** Redis clients connected under `name`, as the server counts them. */
@@ -101,29 +99,18 @@ async function startPausedAnswer(app: TestApp, user: TestUser) {
   return { first, resumeFrom, releaseTwo, releaseRest };
 }
 
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await fake?.close();
-});
-
 describe('following resumed streams from another instance', () => {
   const nameB = `ait-test-b-${randomBytes(4).toString('hex')}`;
   let a: TestApp;
   let b: TestApp;
   beforeAll(async () => {
     const prefix = uniquePrefix('share');
-    a = await startTestApp({ env: { ...env(), REDIS_PREFIX: prefix }, redis: new Redis(REDIS_URL) });
-    b = await startTestApp({
-      env: { ...env(), REDIS_PREFIX: prefix },
+    a = await startApp({ env: { REDIS_PREFIX: prefix }, redis: new Redis(REDIS_URL) });
+    b = await startApp({
+      env: { REDIS_PREFIX: prefix },
       redis: new Redis(REDIS_URL, { connectionName: nameB }),
       shareDatabaseOf: a,
     });
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
   });
 
   it(`keeps one subscriber connection however many streams it follows (${READERS} resumes)`, async () => {
@@ -155,14 +142,9 @@ describe('REDIS_PREFIX: two deployments on one Redis', () => {
   let oneAgain: TestApp;
   beforeAll(async () => {
     const limits = { RATE_LIMIT_REQUESTS_PER_MINUTE: '4' };
-    one = await startTestApp({ env: { ...env(), ...limits, REDIS_PREFIX: prefix1 }, redis: new Redis(REDIS_URL) });
-    two = await startTestApp({ env: { ...env(), ...limits, REDIS_PREFIX: prefix2 }, redis: new Redis(REDIS_URL), shareDatabaseOf: one });
-    oneAgain = await startTestApp({ env: { ...env(), ...limits, REDIS_PREFIX: prefix1 }, redis: new Redis(REDIS_URL), shareDatabaseOf: one });
-  });
-  afterAll(async () => {
-    await oneAgain?.close();
-    await two?.close();
-    await one?.close();
+    one = await startApp({ env: { ...limits, REDIS_PREFIX: prefix1 }, redis: new Redis(REDIS_URL) });
+    two = await startApp({ env: { ...limits, REDIS_PREFIX: prefix2 }, redis: new Redis(REDIS_URL), shareDatabaseOf: one });
+    oneAgain = await startApp({ env: { ...limits, REDIS_PREFIX: prefix1 }, redis: new Redis(REDIS_URL), shareDatabaseOf: one });
   });
 
   it("do not replay each other's stream events", async () => {

@@ -1,9 +1,8 @@
 // Two instances (two apps on one database and one Redis): a client that reconnects to the other
 // instance with Last-Event-ID gets every delta it missed, then the rest live, from the shared log.
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type TestApp } from '../support/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { harness, type TestApp } from '../support/harness.js';
 
 const REDIS_URL = process.env['REDIS_TEST_URL'] ?? 'redis://127.0.0.1:6379/6';
 
@@ -44,23 +43,16 @@ async function readFrames(res: Response, stop: (frame: Frame) => boolean): Promi
   }
 }
 
-describe('stream resumption across instances (Redis)', () => {
-  let fake: Awaited<ReturnType<typeof startFakeOpenAI>>;
+describe('stream resumption across instances (Redis)', async () => {
+  const { fake, startApp } = await harness({ app: false });
   let a: TestApp;
   let b: TestApp;
   beforeAll(async () => {
     const flush = new Redis(REDIS_URL);
     await flush.flushdb();
     flush.disconnect();
-    fake = await startFakeOpenAI();
-    const env = { OPENAI_API_KEY: 'k', OPENAI_BASE_URL: fake.url, AI_MAX_RETRIES: '0' };
-    a = await startTestApp({ env, redis: new Redis(REDIS_URL) });
-    b = await startTestApp({ env, redis: new Redis(REDIS_URL), shareDatabaseOf: a });
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await fake?.close();
+    a = await startApp({ redis: new Redis(REDIS_URL) });
+    b = await startApp({ redis: new Redis(REDIS_URL), shareDatabaseOf: a });
   });
 
   it('replays the missed deltas on the other instance, then follows the answer live', async () => {

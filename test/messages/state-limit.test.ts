@@ -3,11 +3,10 @@
 // accepted, one byte more is a 422 that stores nothing — on thread create and on a message, on
 // both faces — and the model's update_state patch that would pass the limit is refused to the
 // model (an error tool answer), which goes on; the stored state never passes the limit.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type ApiResponse, type TestApp, type TestUser } from '../support/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { harness, type ApiResponse } from '../support/harness.js';
 import { trpc } from '../support/helpers.js';
-import { expectStoresNothing, fakeAiEnv, newThread } from '../support/threads.js';
+import { expectStoresNothing, newThread } from '../support/threads.js';
 
 const LIMIT = 65_536;
 
@@ -22,18 +21,9 @@ function stateOfBytes(bytes: number): { form: { note: string } } {
 const sizeOf = (state: unknown) => Buffer.byteLength(JSON.stringify(state), 'utf8');
 const tooLarge = `The state field must not be larger than ${LIMIT} bytes as JSON (it is ${LIMIT + 1}).`;
 
-let fake: FakeOpenAI;
-let app: TestApp;
-let user: TestUser;
+const { app, fake, user } = await harness();
 beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  app = await startTestApp({ env: fakeAiEnv(fake) });
   expect(app.config.STATE_MAX_BYTES).toBe(LIMIT);
-  user = await app.signUp();
-});
-afterAll(async () => {
-  await app?.close();
-  await fake?.close();
 });
 
 type Face = 'REST' | 'tRPC';

@@ -1,7 +1,7 @@
 // The SDK's typed errors from the real service: 422 with field errors, 404 for another user's
 // thread, 401, 403, 429 with Retry-After and the rate-limit headers; and the errors no answer
 // gives: a timeout, an abort, a refused connection.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AiThreads,
   APIConnectionError,
@@ -16,21 +16,11 @@ import {
   UnprocessableEntityError,
   ValidationError,
 } from '../../client-sdk/src/index.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type TestApp } from '../support/harness.js';
-import { expectStoresNothing, fakeAiEnv, inFlight } from '../support/threads.js';
+import { harness, type TestApp } from '../support/harness.js';
+import { expectStoresNothing, inFlight } from '../support/threads.js';
 import { sdk } from './helpers.js';
 
-let fake: FakeOpenAI;
-let app: TestApp;
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  app = await startTestApp({ env: fakeAiEnv(fake) });
-});
-afterAll(async () => {
-  await app?.close();
-  await fake?.close();
-});
+const { app, fake, startApp } = await harness();
 
 /** The rejection of `promise`, which must reject. */
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -91,10 +81,7 @@ describe('answers with an error status', () => {
 describe('429', () => {
   let limited: TestApp;
   beforeAll(async () => {
-    limited = await startTestApp({ env: { RATE_LIMIT_MESSAGES_PER_MINUTE: '1' } });
-  });
-  afterAll(async () => {
-    await limited?.close();
+    limited = await startApp({ model: 'offline', env: { RATE_LIMIT_MESSAGES_PER_MINUTE: '1' } });
   });
 
   it('a RateLimitError with retryAfter, limit and remaining, when retries are off', async () => {

@@ -2,7 +2,7 @@
 // pages iterated across cursors, the streamed answer with its typed events and final pair, a
 // stream resumed with Last-Event-ID after a dropped connection, and the typed tRPC client.
 import { EventSource } from 'eventsource';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AiThreads,
   AuthenticationError,
@@ -12,21 +12,11 @@ import {
   type MessageStreamEvent,
 } from '../../client-sdk/src/index.js';
 import { createAiThreadsTRPCClient } from '../../client-sdk/src/trpc.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, uniqueEmail, type TestApp } from '../support/harness.js';
-import { fakeAiEnv, gate, inFlight, messageRows } from '../support/threads.js';
+import { harness, uniqueEmail } from '../support/harness.js';
+import { gate, inFlight, messageRows } from '../support/threads.js';
 import { recordingFetch, sdk } from './helpers.js';
 
-let fake: FakeOpenAI;
-let app: TestApp;
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  app = await startTestApp({ env: fakeAiEnv(fake) });
-});
-afterAll(async () => {
-  await app?.close();
-  await fake?.close();
-});
+const { app, fake } = await harness();
 
 describe('auth and me', () => {
   it('signs up, signs in, reads the caller and signs out', async () => {

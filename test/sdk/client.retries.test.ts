@@ -1,7 +1,7 @@
 // The SDK's retries: a 409 busy retried until the thread is free, a 5xx retried with the same
 // Idempotency-Key so the server answers the same user message (never a duplicate), and the rules
 // (what is retried, what is not, Retry-After as seconds or a date) on a scripted fetch.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AiThreads,
   APIConnectionError,
@@ -11,21 +11,11 @@ import {
   RateLimitError,
   ServiceUnavailableError,
 } from '../../client-sdk/src/index.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type TestApp } from '../support/harness.js';
-import { fakeAiEnv, gate, inFlight, messageRows } from '../support/threads.js';
+import { harness } from '../support/harness.js';
+import { gate, inFlight, messageRows } from '../support/threads.js';
 import { idempotencyKeys, recordingFetch, sdk, statuses } from './helpers.js';
 
-let fake: FakeOpenAI;
-let app: TestApp;
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  app = await startTestApp({ env: fakeAiEnv(fake) });
-});
-afterAll(async () => {
-  await app?.close();
-  await fake?.close();
-});
+const { app, fake } = await harness();
 
 describe('against the service', () => {
   it('retries a 409 busy until the earlier answer is stored, then answers once', async () => {

@@ -14,9 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../client-sdk/src/index.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type TestApp } from '../support/harness.js';
-import { fakeAiEnv, gate } from '../support/threads.js';
+import { harness, type TestApp } from '../support/harness.js';
+import { gate } from '../support/threads.js';
 
 const run = promisify(execFile);
 const SDK_DIR = fileURLToPath(new URL('../../client-sdk/', import.meta.url));
@@ -33,18 +32,15 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 let workDir: string;
 let projectDir: string;
 let tarball: string;
-let fake: FakeOpenAI;
-let app: TestApp;
 let limited: TestApp;
+const { app, fake, startApp } = await harness();
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'ai-threads-sdk-'));
   const [{ stdout }] = await Promise.all([
     run('npm', ['pack', '--pack-destination', workDir, '--json'], { cwd: SDK_DIR, env: childEnv(), maxBuffer: 16 * 1024 * 1024 }),
     (async () => {
-      fake = await startFakeOpenAI();
-      app = await startTestApp({ env: fakeAiEnv(fake) });
-      limited = await startTestApp({ env: { RATE_LIMIT_MESSAGES_PER_MINUTE: '1' } });
+      limited = await startApp({ model: 'offline', env: { RATE_LIMIT_MESSAGES_PER_MINUTE: '1' } });
     })(),
   ]);
   const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
@@ -58,9 +54,6 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await app?.close();
-  await limited?.close();
-  await fake?.close();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 

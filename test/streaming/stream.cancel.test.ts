@@ -1,14 +1,12 @@
 // POST .../messages/{message-id}/cancel: stops an answer in progress, streamed or not. Both
 // messages become `cancelled`, the text produced so far is kept, the stream ends with the
 // cancelled pair, the thread's state is left as it was and the thread is free at once.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type TestApp, type TestUser } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { harness } from '../support/harness.js';
 import { createApiToken, FORBIDDEN } from '../support/helpers.js';
 import { deltasOf, openStream } from '../support/sse.js';
 import {
   expectStoresNothing,
-  fakeAiEnv,
   gate,
   inFlight,
   listAll,
@@ -18,19 +16,7 @@ import {
   sendMessage,
 } from '../support/threads.js';
 
-let fake: FakeOpenAI;
-let app: TestApp;
-let user: TestUser;
-
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  app = await startTestApp({ env: fakeAiEnv(fake) });
-  user = await app.signUp();
-});
-afterAll(async () => {
-  await app?.close();
-  await fake?.close();
-});
+const { app, fake, user } = await harness();
 
 const cancel = (threadId: number, messageId: number, token = user.token) =>
   app.api('POST', `/ai/threads/${threadId}/messages/${messageId}/cancel`, { token });

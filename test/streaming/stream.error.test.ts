@@ -1,26 +1,13 @@
 // POST .../messages/stream refused or failing: every refusal is an ordinary JSON answer before any
 // event (401, 403, 404, 409, 422, 429, 400) and stores nothing; an AI failure after the stream has
 // begun is an `error` event, with the user's message kept as `failed` and no reply stored.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type TestApp, type TestUser } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { harness } from '../support/harness.js';
 import { createApiToken, FORBIDDEN, TOO_MANY, UNAUTHENTICATED } from '../support/helpers.js';
 import { deltasOf, openStream, refusedStream, sequenceOf } from '../support/sse.js';
-import { expectStoresNothing, fakeAiEnv, gate, listAll, MISSING_ID, newThread, sendMessage } from '../support/threads.js';
+import { expectStoresNothing, gate, listAll, MISSING_ID, newThread, sendMessage } from '../support/threads.js';
 
-let fake: FakeOpenAI;
-let app: TestApp;
-let user: TestUser;
-
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  app = await startTestApp({ env: fakeAiEnv(fake) });
-  user = await app.signUp();
-});
-afterAll(async () => {
-  await app?.close();
-  await fake?.close();
-});
+const { app, fake, user, startApp } = await harness();
 
 /** A refusal: this status and exactly this JSON body, nothing stored, no model call. */
 async function expectRefused(
@@ -106,7 +93,7 @@ describe('refusals, as JSON before the stream', () => {
   });
 
   it('429 with the rate-limit headers once the message budget is spent', async () => {
-    const limited = await startTestApp({ env: fakeAiEnv(fake, { RATE_LIMIT_MESSAGES_PER_MINUTE: '1' }) });
+    const limited = await startApp({ env: { RATE_LIMIT_MESSAGES_PER_MINUTE: '1' } });
     try {
       const owner = await limited.signUp();
       const thread = await newThread(limited, owner);

@@ -1,25 +1,13 @@
 // POST /api/v1/ai/threads/{thread-id}/messages/stream, answered: the events in order with their
 // payloads, the stored reply equal to the deltas, usage and timings, tool rounds before text, and
 // heartbeats. Real HTTP, the real openai SDK in stream mode, the fake OpenAI-compatible server.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_USAGE, startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type TestApp, type TestUser } from '../support/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_USAGE } from '../fake-openai/server.js';
+import { harness, type TestApp } from '../support/harness.js';
 import { deltasOf, openStream, sequenceOf } from '../support/sse.js';
-import { fakeAiEnv, gate, listAll, MESSAGE_FIELDS, newThread } from '../support/threads.js';
+import { gate, listAll, MESSAGE_FIELDS, newThread } from '../support/threads.js';
 
-let fake: FakeOpenAI;
-let app: TestApp;
-let user: TestUser;
-
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  app = await startTestApp({ env: fakeAiEnv(fake) });
-  user = await app.signUp();
-});
-afterAll(async () => {
-  await app?.close();
-  await fake?.close();
-});
+const { app, fake, user, startApp } = await harness();
 
 describe('POST /ai/threads/{id}/messages/stream', () => {
   it('sends message.created, the deltas and response.completed, in order, with increasing ids', async () => {
@@ -161,10 +149,7 @@ describe('POST /ai/threads/{id}/messages/stream', () => {
 describe('heartbeats', () => {
   let beating: TestApp;
   beforeAll(async () => {
-    beating = await startTestApp({ env: fakeAiEnv(fake, { SSE_HEARTBEAT_MS: '20' }) });
-  });
-  afterAll(async () => {
-    await beating?.close();
+    beating = await startApp({ env: { SSE_HEARTBEAT_MS: '20' } });
   });
 
   it('sends `: keep-alive` comments while the answer is slow', async () => {

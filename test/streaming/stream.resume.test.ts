@@ -1,25 +1,12 @@
 // Streams that lose their client: a disconnect does not stop the answer (it is stored whole), and
 // a reconnect with the same request and `Last-Event-ID` gets exactly the events it missed, while
 // the answer runs or after it has finished. Bad or foreign event ids are refused as JSON.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type TestApp, type TestUser } from '../support/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { harness, type TestApp } from '../support/harness.js';
 import { deltasOf, openStream, pollMessage, refusedStream, sequenceOf, type SseEvent } from '../support/sse.js';
-import { expectStoresNothing, fakeAiEnv, gate, listAll, newThread, sendMessage } from '../support/threads.js';
+import { expectStoresNothing, gate, listAll, newThread, sendMessage } from '../support/threads.js';
 
-let fake: FakeOpenAI;
-let app: TestApp;
-let user: TestUser;
-
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  app = await startTestApp({ env: fakeAiEnv(fake) });
-  user = await app.signUp();
-});
-afterAll(async () => {
-  await app?.close();
-  await fake?.close();
-});
+const { app, fake, user, startApp } = await harness();
 
 const FULL = 'One two three four.';
 
@@ -203,10 +190,7 @@ describe('a reconnect with Last-Event-ID', () => {
 describe('a reconnect under a spent message budget', () => {
   let limited: TestApp;
   beforeAll(async () => {
-    limited = await startTestApp({ env: { ...fakeAiEnv(fake), RATE_LIMIT_MESSAGES_PER_MINUTE: '1' } });
-  });
-  afterAll(async () => {
-    await limited?.close();
+    limited = await startApp({ env: { RATE_LIMIT_MESSAGES_PER_MINUTE: '1' } });
   });
 
   it('still resumes: a reconnect creates nothing, so it counts as an ordinary request', async () => {

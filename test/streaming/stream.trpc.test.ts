@@ -3,26 +3,13 @@
 // `eventsource` package, Bearer credentials in the EventSource's fetch), and `messages.cancel`.
 import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink, TRPCClientError, type TRPCClient } from '@trpc/client';
 import { EventSource } from 'eventsource';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppRouter } from '../../server/src/router.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type TestApp, type TestUser } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import type { AppRouter } from '@ai-threads/server';
+import { harness } from '../support/harness.js';
 import { sequenceOf } from '../support/sse.js';
-import { expectStoresNothing, fakeAiEnv, gate, listAll, MISSING_ID, newThread } from '../support/threads.js';
+import { expectStoresNothing, gate, listAll, MISSING_ID, newThread } from '../support/threads.js';
 
-let fake: FakeOpenAI;
-let app: TestApp;
-let user: TestUser;
-
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  app = await startTestApp({ env: fakeAiEnv(fake) });
-  user = await app.signUp();
-});
-afterAll(async () => {
-  await app?.close();
-  await fake?.close();
-});
+const { app, fake, user } = await harness();
 
 function client(token: string): TRPCClient<AppRouter> {
   const authorization = `Bearer ${token}`;

@@ -1,20 +1,30 @@
 // The test harness: a real app on port 0 over a real, freshly migrated database — PGlite in
 // memory by default, or a new database on the PostgreSQL server named by DATABASE_URL — plus
-// small HTTP helpers. Every suite builds its app here.
+// small HTTP helpers. A suite sets itself up in one line with `harness()` (the app, the fake
+// OpenAI server answering it, a signed-up user, all closed after the file); `startTestApp` is the
+// piece underneath, for suites that build apps their own way.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { createDatabase, type DatabaseHandle } from '@ai-threads/db';
+import {
+  configWith,
+  createApp,
+  createHttpServer,
+  createLogger,
+  createMemoryRateLimiter,
+  createRedisRateLimiter,
+  createServices,
+  type Config,
+  type Logger,
+  type RateLimiter,
+  type Services,
+} from '@ai-threads/server';
 import postgres from 'postgres';
 import { sql } from 'drizzle-orm';
-import { createApp } from '../../server/src/app.js';
-import { configWith, type Config } from '../../server/src/config.js';
-import { createHttpServer } from '../../server/src/http/server.js';
-import { createLogger, type Logger } from '../../server/src/logger.js';
 import type { Redis } from 'ioredis';
-import { createMemoryRateLimiter, type RateLimiter } from '../../server/src/rate-limit/limiter.js';
-import { createRedisRateLimiter } from '../../server/src/rate-limit/redis.js';
-import { createServices, type Services } from '../../server/src/services.js';
+import { afterAll } from 'vitest';
+import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
 
 export const onPostgres = Boolean(process.env['DATABASE_URL']);
 
@@ -121,6 +131,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     const s = createHttpServer(app, config).listen(0, '127.0.0.1', () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let closing: Promise<void> | undefined;
 
   async function http<T>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...opts.headers };
@@ -161,13 +172,91 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ n: number }>;
       return Number(rows[0]?.n ?? 0);
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      options.redis?.disconnect();
-      if (options.shareDatabaseOf) return;
-      await db.handle.close();
-      await db.drop();
+    close() {
+      // A test may close an app early that its harness closes again after the file.
+      closing ??= (async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        options.redis?.disconnect();
+        if (options.shareDatabaseOf) return;
+        await db.handle.close();
+        await db.drop();
+      })();
+      return closing;
     },
   };
+}
+
+/**
+ * The environment of an app answered by the fake server through the openai SDK. No SDK retries,
+ * so one scripted step is one answer; a message budget that only the rate-limit suites reach.
+ */
+export function fakeAiEnv(fake: FakeOpenAI, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    OPENAI_API_KEY: 'test-key',
+    OPENAI_BASE_URL: fake.url,
+    AI_MODEL: 'fake-model',
+    AI_MAX_RETRIES: '0',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '10000',
+    RATE_LIMIT_REQUESTS_PER_MINUTE: '100000',
+    ...extra,
+  };
+}
+
+export interface HarnessAppOptions extends TestAppOptions {
+  /**
+   * Who answers messages: the harness's fake OpenAI server (the default; `env` goes on top of
+   * `fakeAiEnv`), or the built-in offline model (`env` as given).
+   */
+  model?: 'fake' | 'offline';
+}
+
+export interface HarnessOptions extends HarnessAppOptions {
+  /** `false`: no app of the file's own, only the fake model and `startApp` (suites of several apps). */
+  app?: boolean;
+}
+
+export interface ModelHarness {
+  /** The fake OpenAI server: `fake.script(...)` its answers, read `fake.requests`. */
+  fake: FakeOpenAI;
+  /**
+   * Another app, closed with the harness: other env (`{ env: { RATE_LIMIT_...: '1' } }`), a second
+   * instance on the same database (`{ shareDatabaseOf: app }`), Redis (`{ redis: new Redis(url) }`).
+   */
+  startApp(options?: HarnessAppOptions): Promise<TestApp>;
+}
+
+export interface Harness extends ModelHarness {
+  /** The file's app, answered by `fake`. */
+  app: TestApp;
+  /** A member signed up on `app`. */
+  user: TestUser;
+}
+
+/**
+ * Sets a suite up in one line, at the top of the file (or a describe body), and registers its own
+ * teardown: `const { app, fake, user } = await harness();`. Everything it starts is closed after
+ * the tests it was declared for.
+ */
+export async function harness(options: HarnessOptions & { app: false }): Promise<ModelHarness>;
+export async function harness(options?: HarnessOptions): Promise<Harness>;
+export async function harness(options: HarnessOptions = {}): Promise<Harness | ModelHarness> {
+  const apps: TestApp[] = [];
+  let fake: FakeOpenAI | undefined;
+  afterAll(async () => {
+    // Later apps may share an earlier one's database, so they close first.
+    for (const app of apps.reverse()) await app.close();
+    await fake?.close();
+  });
+  fake = await startFakeOpenAI();
+  const model = fake;
+  async function startApp({ model: answeredBy = 'fake', env = {}, ...rest }: HarnessAppOptions = {}): Promise<TestApp> {
+    const app = await startTestApp({ ...rest, env: answeredBy === 'fake' ? fakeAiEnv(model, env) : env });
+    apps.push(app);
+    return app;
+  }
+  const { app: ownApp = true, ...appOptions } = options;
+  if (!ownApp) return { fake, startApp };
+  const app = await startApp(appOptions);
+  return { fake, startApp, app, user: await app.signUp() };
 }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
 import { sql, type SQL } from 'drizzle-orm';
 import { expect } from 'vitest';
-import type { AppRouter } from '../../server/src/router.js';
+import type { AppRouter } from '@ai-threads/server';
 import type { ApiResponse, RequestOptions, TestApp } from './harness.js';
 
 const SESSION_COOKIE = 'ai_threads_session';

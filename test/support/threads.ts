@@ -1,7 +1,7 @@
-// Helpers for the thread and message suites, on top of harness.ts and helpers.ts: apps wired to the
-// fake OpenAI-compatible server, thread and message calls, the rows a refused request must not
-// add, gates that hold the fake's answer while a test acts, what the model was sent, and SQL
-// access to a thread's answering lease. Edit when those suites need a new shared step.
+// Helpers for the thread and message suites, on top of harness.ts and helpers.ts: thread and
+// message calls, the rows a refused request must not add, gates that hold the fake's answer while
+// a test acts, what the model was sent, and SQL access to a thread's answering lease. Edit when
+// those suites need a new shared step.
 import { TRPCClientError } from '@trpc/client';
 import { sql } from 'drizzle-orm';
 import { expect } from 'vitest';
@@ -44,22 +44,6 @@ export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** A thread id no test creates. */
 export const MISSING_ID = 987_654_321;
-
-/**
- * The environment of an app answered by the fake server through the openai SDK. No SDK retries,
- * so one scripted step is one answer; a message budget that only the rate-limit suites reach.
- */
-export function fakeAiEnv(fake: FakeOpenAI, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    OPENAI_API_KEY: 'test-key',
-    OPENAI_BASE_URL: fake.url,
-    AI_MODEL: 'fake-model',
-    AI_MAX_RETRIES: '0',
-    RATE_LIMIT_MESSAGES_PER_MINUTE: '10000',
-    RATE_LIMIT_REQUESTS_PER_MINUTE: '100000',
-    ...extra,
-  };
-}
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 

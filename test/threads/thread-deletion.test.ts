@@ -5,33 +5,21 @@
 import { sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { startTestApp, type TestApp, type TestUser } from '../support/harness.js';
+import { harness, type TestApp } from '../support/harness.js';
 import { query, trpc } from '../support/helpers.js';
 import { openStream } from '../support/sse.js';
-import { fakeAiEnv, newThread, sendMessage } from '../support/threads.js';
+import { newThread, sendMessage } from '../support/threads.js';
 
 const REDIS_URL = process.env['REDIS_TEST_URL'] ?? 'redis://127.0.0.1:6379/7';
 const SECRET_TITLE = 'Quarterly numbers (confidential)';
 const SECRET_INSTRUCTIONS = 'You know the merger date.';
 const SECRET_CONTENT = 'The merger closes on 3 March';
 
-let fake: FakeOpenAI;
-let app: TestApp;
-let user: TestUser;
 let keySeq = 0;
 const newKey = () => `deletion-${Date.now()}-${++keySeq}`;
 const keyed = (key: string) => ({ 'idempotency-key': key });
 
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  app = await startTestApp({ env: fakeAiEnv(fake) });
-  user = await app.signUp();
-});
-afterAll(async () => {
-  await app?.close();
-  await fake?.close();
-});
+const { app, fake, user, startApp } = await harness();
 
 /** Stored idempotent responses (any user) whose text holds `needle`. */
 async function storedResponsesHolding(target: TestApp, needle: string): Promise<number> {
@@ -145,10 +133,9 @@ describe('deleting a thread with Redis configured', () => {
   beforeAll(async () => {
     redis = new Redis(REDIS_URL);
     await redis.flushdb();
-    shared = await startTestApp({ env: fakeAiEnv(fake), redis: new Redis(REDIS_URL) });
+    shared = await startApp({ redis: new Redis(REDIS_URL) });
   });
   afterAll(async () => {
-    await shared?.close();
     redis?.disconnect();
   });
 
