@@ -191,7 +191,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
  * The environment of an app answered by the fake server through the openai SDK. No SDK retries,
  * so one scripted step is one answer; a message budget that only the rate-limit suites reach.
  */
-export function fakeAiEnv(fake: FakeOpenAI, extra: Record<string, string> = {}): Record<string, string> {
+function fakeAiEnv(fake: FakeOpenAI, extra: Record<string, string> = {}): Record<string, string> {
   return {
     OPENAI_API_KEY: 'test-key',
     OPENAI_BASE_URL: fake.url,
@@ -203,7 +203,7 @@ export function fakeAiEnv(fake: FakeOpenAI, extra: Record<string, string> = {}):
   };
 }
 
-export interface HarnessAppOptions extends TestAppOptions {
+interface HarnessAppOptions extends TestAppOptions {
   /**
    * Who answers messages: the harness's fake OpenAI server (the default; `env` goes on top of
    * `fakeAiEnv`), or the built-in offline model (`env` as given).
