@@ -1,7 +1,7 @@
 // The contracts table is the router: the compiler refuses a missing handler, a handler under a name
 // no contract has, and a handler whose result does not match its contract. `npm run check` (tsc -b)
 // fails if any `@ts-expect-error` below stops being an error; vitest then checks the runtime guard.
-import { contracts } from '@ai-threads/contracts';
+import { contracts, operations } from '@ai-threads/contracts';
 import { describe, expect, it } from 'vitest';
 import { appRouter } from '../../server/src/router.js';
 import { implement, type Handlers } from '../../server/src/trpc/implement.js';
@@ -38,9 +38,7 @@ describe('implement(contracts, handlers)', () => {
   it('makes one procedure per contract, named as the table names it', () => {
     void typeChecks;
     const procedures = Object.keys(appRouter._def.procedures).sort();
-    const names = Object.values(contracts)
-      .flatMap((group) => Object.values(group).map((op) => op.name))
-      .sort();
+    const names = operations.map((op) => op.name).sort();
     expect(procedures).toEqual(names);
   });
 

@@ -9,10 +9,9 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operationsOf, type Json } from '../support/openapi.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 
-type Json = Record<string, any>;
-const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 let app: TestApp;
 let doc: Json;
@@ -27,13 +26,7 @@ afterAll(async () => {
   await app?.close();
 });
 
-function operations(): Array<{ path: string; method: string; operation: Json }> {
-  return Object.entries(doc.paths as Json).flatMap(([path, item]) =>
-    Object.entries(item as Json)
-      .filter(([method]) => METHODS.includes(method))
-      .map(([method, operation]) => ({ path, method, operation: operation as Json })),
-  );
-}
+const operations = () => operationsOf(doc);
 
 /** Runs `redocly lint` on the document (its recommended rules) and returns its JSON report. */
 async function redoclyLint(document: Json) {

@@ -2,14 +2,13 @@
 // rules the service applies to what it is sent, the range of the numbers it answers, the headers it
 // sends, the statuses it can answer, and where it is. Each check reads the live document and, where
 // a rule is the service's behaviour, asks the service too.
-import { contracts, PERMISSIONS, type Operation } from '@ai-threads/contracts';
+import { operations as contractOperations, PERMISSIONS } from '@ai-threads/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operationsOf, type Json } from '../support/openapi.js';
 import { startTestApp, type TestApp, type TestUser } from '../support/harness.js';
 import { createApiToken, trpc } from '../support/helpers.js';
 import { newThread, sendMessage } from '../support/threads.js';
 
-type Json = Record<string, any>;
-const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 let app: TestApp;
 let doc: Json;
@@ -23,17 +22,8 @@ afterAll(async () => {
   await app?.close();
 });
 
-function operations(): Array<{ path: string; method: string; operation: Json }> {
-  return Object.entries(doc.paths as Json).flatMap(([path, item]) =>
-    Object.entries(item as Json)
-      .filter(([method]) => METHODS.includes(method))
-      .map(([method, operation]) => ({ path, method, operation: operation as Json })),
-  );
-}
+const operations = () => operationsOf(doc);
 
-function allContracts(): Operation[] {
-  return Object.values(contracts).flatMap((group) => Object.values(group as Record<string, Operation>));
-}
 
 const schemaOf = (name: string): Json => doc.components.schemas[name];
 const resolve = (schema: Json): Json =>
@@ -56,7 +46,7 @@ describe('request bodies', () => {
     const checked: string[] = [];
     for (const { path, method, operation } of operations()) {
       if (method !== 'post' && method !== 'patch' && method !== 'put') continue;
-      const op = allContracts().find((candidate) => candidate.name === operation.operationId)!;
+      const op = contractOperations.find((candidate) => candidate.name === operation.operationId)!;
       const documented = operation.requestBody?.required === true;
       const bodyFields = Object.keys(bodySchema(operation)?.properties ?? {});
 
