@@ -3,37 +3,20 @@
 // Idempotency-Key used on one replays on the other without a new AI call. Each instance's
 // /metrics counts what it served.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
-import { listMessages, metricsOf, metricValue, newThread, postMessage, signUp, type User } from './support/api.js';
-import { createClusterDatabase, freshRedisDb, type ClusterDatabase } from './support/backing.js';
-import { startInstance, stopAll, type Instance } from './support/instances.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FakeOpenAI } from '../fake-openai/server.js';
+import { listMessages, metricsOf, metricValue, newThread, postMessage, type User } from './support/api.js';
+import type { Instance } from './support/instances.js';
+import { instancePair } from './support/pair.js';
 import { gate } from './support/wait.js';
 
+const pair = instancePair(11);
 let fake: FakeOpenAI;
-let database: ClusterDatabase;
 let a: Instance;
 let b: Instance;
 let user: User;
-
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  database = await createClusterDatabase();
-  const env = {
-    DATABASE_URL: database.url,
-    REDIS_URL: await freshRedisDb(11),
-    OPENAI_BASE_URL: fake.url,
-    RATE_LIMIT_REQUESTS_PER_MINUTE: '1000',
-    RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
-  };
-  [a, b] = await Promise.all([startInstance('A', env), startInstance('B', env)]);
-  user = await signUp(a);
-});
-
-afterAll(async () => {
-  await stopAll(a, b);
-  await fake?.close();
-  await database?.drop();
+beforeAll(() => {
+  ({ fake, a, b, user } = pair);
 });
 
 describe('one database behind both instances', () => {

@@ -3,42 +3,26 @@
 // on one PostgreSQL and Redis; instance B's connections are told apart by their name in CLIENT
 // LIST, which carries the process id.
 import { hostname } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FakeOpenAI } from '../fake-openai/server.js';
 import type { TestApp } from '../support/harness.js';
 import { openStream, type SseReader } from '../support/sse.js';
-import { newThread, signUp, type User } from './support/api.js';
-import { createClusterDatabase, freshRedisDb, redisCommands, type ClusterDatabase } from './support/backing.js';
-import { startInstance, stopAll, type Instance } from './support/instances.js';
+import { newThread, type User } from './support/api.js';
+import { redisCommands } from './support/backing.js';
+import type { Instance } from './support/instances.js';
+import { instancePair } from './support/pair.js';
 import { gate } from './support/wait.js';
 
 const RESUMES = 40;
 const REDIS_DB = 12;
 
+const pair = instancePair(REDIS_DB);
 let fake: FakeOpenAI;
-let database: ClusterDatabase;
 let a: Instance;
 let b: Instance;
 let user: User;
-
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  database = await createClusterDatabase();
-  const env = {
-    DATABASE_URL: database.url,
-    REDIS_URL: await freshRedisDb(REDIS_DB),
-    OPENAI_BASE_URL: fake.url,
-    RATE_LIMIT_REQUESTS_PER_MINUTE: '1000',
-    RATE_LIMIT_MESSAGES_PER_MINUTE: '1000',
-  };
-  [a, b] = await Promise.all([startInstance('A', env), startInstance('B', env)]);
-  user = await signUp(a);
-});
-
-afterAll(async () => {
-  await stopAll(a, b);
-  await fake?.close();
-  await database?.drop();
+beforeAll(() => {
+  ({ fake, a, b, user } = pair);
 });
 
 /** Redis connections named after this instance's process. */

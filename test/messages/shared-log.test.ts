@@ -6,57 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { harness, type TestApp, type TestUser } from '../support/harness.js';
+import { openStream, type SseEvent } from '../support/sse.js';
 
 const REDIS_URL = process.env['REDIS_TEST_URL'] ?? 'redis://127.0.0.1:6379/7';
 /** Concurrent resumes on one instance. */
 const READERS = 20;
 
-interface Frame {
-  id: string;
-  event: string;
-  data: any;
-}
-
-/** An open event stream, read frame by frame. */
-function frames(res: Response) {
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  const seen: Frame[] = [];
-  let buffer = '';
-  return {
-    seen,
-    /** Reads until a frame matches (or the stream ends); the stream stays open. */
-    async until(stop: (frame: Frame) => boolean): Promise<Frame[]> {
-      if (seen.some(stop)) return seen;
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return seen;
-        buffer += decoder.decode(value, { stream: true });
-        let end: number;
-        let matched = false;
-        while ((end = buffer.indexOf('\n\n')) !== -1) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const fields = Object.fromEntries(
-            block
-              .split('\n')
-              .filter((line) => !line.startsWith(':') && line.includes(': '))
-              .map((line) => [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)]),
-          );
-          if (!fields['event']) continue;
-          const frame = { id: fields['id'] ?? '', event: fields['event'], data: JSON.parse(fields['data'] ?? 'null') };
-          seen.push(frame);
-          matched ||= stop(frame);
-        }
-        if (matched) return seen;
-      }
-    },
-    close: () => reader.cancel(),
-  };
-}
-
-const isDelta = (text: string) => (frame: Frame) => frame.event === 'response.delta' && frame.data.delta === text;
-const isCompleted = (frame: Frame) => frame.event === 'response.completed';
+const isDelta = (text: string) => (event: SseEvent) => event.event === 'response.delta' && event.data.delta === text;
+const isCompleted = (event: SseEvent) => event.event === 'response.completed';
 
 const { fake, startApp } = await harness({ app: false });
 const uniquePrefix = (label: string) => `test-${label}-${randomBytes(4).toString('hex')}:`;
@@ -89,13 +46,10 @@ async function startPausedAnswer(app: TestApp, user: TestUser) {
   const two = new Promise<void>((resolve) => (releaseTwo = resolve));
   const rest = new Promise<void>((resolve) => (releaseRest = resolve));
   fake.script({ type: 'paced_text', parts: ['One ', two, 'two ', rest, 'three.'] });
-  const path = `/api/v1/ai/threads/${thread.body.id}/messages/stream`;
-  const headers = { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' };
-  const body = JSON.stringify({ content: 'Count to three' });
-  const first = frames(await fetch(app.url + path, { method: 'POST', headers, body }));
-  const seen = await first.until(isDelta('One '));
-  const resumeFrom = (other: TestApp) =>
-    fetch(other.url + path, { method: 'POST', headers: { ...headers, 'last-event-id': seen.at(-1)!.id }, body }).then(frames);
+  const request = { token: user.token, body: { content: 'Count to three' } };
+  const first = await openStream(app, thread.body.id, request);
+  const one = await first.until(isDelta('One '));
+  const resumeFrom = (other: TestApp) => openStream(other, thread.body.id, { ...request, lastEventId: one.id! });
   return { first, resumeFrom, releaseTwo, releaseRest };
 }
 
@@ -126,11 +80,12 @@ describe('following resumed streams from another instance', () => {
 
     answer.releaseRest();
     for (const reader of readers) {
-      const seen = await reader.until(isCompleted);
+      await reader.until(isCompleted);
+      const seen = reader.events;
       expect(seen.filter((f) => f.event === 'response.delta').map((f) => f.data.delta).join('')).toBe('two three.');
       expect(seen.at(-1)!.data.responseMessage.content).toBe('One two three.');
     }
-    await answer.first.close();
+    answer.first.abort();
   });
 });
 
@@ -153,12 +108,13 @@ describe('REDIS_PREFIX: two deployments on one Redis', () => {
     const elsewhere = await answer.resumeFrom(two);
     answer.releaseTwo();
     answer.releaseRest();
-    const seen = await elsewhere.until(isCompleted);
+    await elsewhere.until(isCompleted);
+    const seen = elsewhere.events;
     // The other deployment knows the answer only from the database: its outcome, no deltas.
     expect(seen.map((f) => f.event)).toEqual(['response.completed']);
     expect(seen[0]!.data.responseMessage.content).toBe('One two three.');
     await answer.first.until(isCompleted);
-    await answer.first.close();
+    answer.first.abort();
 
     expect((await keysStartingWith(prefix1)).some((key) => key.startsWith(`${prefix1}answer:`))).toBe(true);
     expect(await keysStartingWith(`${prefix2}answer:`)).toEqual([]);
