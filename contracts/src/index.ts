@@ -9,12 +9,15 @@ export * from './api-tokens/api-token.js';
 export * from './text.js';
 export * from './threads/thread.js';
 export * from './messages/message.js';
+export * from './state/state.js';
+export { ProposalAccepted } from './state/operations.js';
 export { MessageInput } from './messages/operations.js';
 export {
   StreamEvent,
   StreamEventData,
   StreamMessageCreated,
   StreamResponseDelta,
+  StreamStateDelta,
   StreamResponseCompleted,
   StreamError,
   streamEventData,
@@ -32,6 +35,15 @@ import { revokeApiToken } from './api-tokens/revoke.js';
 import { createThread, deleteThread, getThread, listThreads, updateThread } from './threads/operations.js';
 import { createMessage, getMessage, listMessages } from './messages/operations.js';
 import { cancelMessage, streamMessage } from './messages/stream.js';
+import {
+  acceptProposal,
+  getRevision,
+  getState,
+  listRevisions,
+  patchState,
+  rejectProposal,
+  revertState,
+} from './state/operations.js';
 import type { Operation } from './operation.js';
 
 /** Every operation, grouped as the tRPC router nests them. */
@@ -39,8 +51,27 @@ export const contracts = {
   auth: { signUp, signIn, signOut },
   me: { get: getMe },
   apiTokens: { create: createApiToken, list: listApiTokens, get: getApiToken, revoke: revokeApiToken },
-  threads: { create: createThread, list: listThreads, get: getThread, update: updateThread, delete: deleteThread },
-  messages: { create: createMessage, stream: streamMessage, cancel: cancelMessage, list: listMessages, get: getMessage },
+  threads: {
+    create: createThread,
+    list: listThreads,
+    get: getThread,
+    update: updateThread,
+    delete: deleteThread,
+    state: {
+      get: getState,
+      patch: patchState,
+      revert: revertState,
+      revisions: { list: listRevisions, get: getRevision },
+    },
+  },
+  messages: {
+    create: createMessage,
+    stream: streamMessage,
+    cancel: cancelMessage,
+    list: listMessages,
+    get: getMessage,
+    proposal: { accept: acceptProposal, reject: rejectProposal },
+  },
 } as const;
 
 /** Whether a node of the contracts table is an operation (else a group of them). */

@@ -12,6 +12,7 @@ const TABLE = {
   not_found: { trpc: 'NOT_FOUND', status: 404, message: 'Not found.' },
   method_not_allowed: { trpc: 'METHOD_NOT_SUPPORTED', status: 405, message: 'Method not allowed.' },
   conflict: { trpc: 'CONFLICT', status: 409, message: 'Conflict.' },
+  precondition_failed: { trpc: 'PRECONDITION_FAILED', status: 412, message: 'The state has changed since the version you sent.' },
   payload_too_large: { trpc: 'PAYLOAD_TOO_LARGE', status: 413, message: 'The request body is too large.' },
   unsupported_media_type: {
     trpc: 'UNSUPPORTED_MEDIA_TYPE',
@@ -19,6 +20,11 @@ const TABLE = {
     message: 'Send the request body as application/json.',
   },
   validation: { trpc: 'UNPROCESSABLE_CONTENT', status: 422, message: 'The given data was invalid.' },
+  precondition_required: {
+    trpc: 'PRECONDITION_REQUIRED',
+    status: 428,
+    message: "This request must be conditional: send If-Match with the state's ETag.",
+  },
   rate_limited: { trpc: 'TOO_MANY_REQUESTS', status: 429, message: 'Too Many Attempts.' },
   internal: { trpc: 'INTERNAL_SERVER_ERROR', status: 500, message: 'Server Error.' },
   upstream_error: { trpc: 'BAD_GATEWAY', status: 502, message: 'The AI provider failed to answer.' },
@@ -39,6 +45,8 @@ export interface AppErrorOptions {
   fields?: FieldErrors;
   /** Response headers the error needs (Retry-After). */
   headers?: Record<string, string>;
+  /** More members of the body, beside `message` (a 412's `current_version`); on tRPC, in `data`. */
+  details?: Record<string, unknown>;
   cause?: unknown;
 }
 
@@ -46,6 +54,7 @@ export class AppError extends Error {
   readonly status: number;
   readonly fields: FieldErrors | undefined;
   readonly headers: Record<string, string>;
+  readonly details: Record<string, unknown> | undefined;
 
   constructor(
     readonly code: AppErrorCode,
@@ -58,6 +67,7 @@ export class AppError extends Error {
     this.status = TABLE[code].status;
     this.fields = options.fields;
     this.headers = { ...DEFAULT_HEADERS[code], ...options.headers };
+    this.details = options.details;
   }
 
   /** A 422 for one field, in the Laravel style. */

@@ -17,6 +17,7 @@ import { AnswerRuns } from './messages/answer-runs.js';
 import { createMessagesService } from './messages/messages.service.js';
 import { createRedisEventLog } from './messages/shared-log.js';
 import { createStreamsService } from './messages/streams.service.js';
+import { createStateService } from './state/state.service.js';
 import { createThreadsService } from './threads/threads.service.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -92,6 +93,7 @@ export function createServices(deps: AppDeps) {
     idempotency,
     threads: createThreadsService({ db, stateLimits, forgetAnswers: messages.forgetAnswers }),
     messages,
+    state: createStateService({ db, stateLimits }),
     streams: createStreamsService({ db, messages, runs, leaseMs, sharedLog }),
     config,
     logger,

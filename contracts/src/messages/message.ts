@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { Timestamp } from '../common.js';
 import { Count, Id } from '../fields.js';
+import { JsonPatch, Proposal, StateVersion } from '../state/state.js';
 import { State } from '../text.js';
 
 export const MessageStatus = z.enum(['pending', 'completed', 'failed', 'cancelled']);
@@ -30,6 +31,17 @@ export const Message = z
       .boolean()
       .meta({ description: 'Assistant messages: true when older history was left out to fit the token budget.' }),
     error: z.string().nullable().meta({ description: 'Failed or cancelled user messages: why.' }),
+    state_version: StateVersion.nullable().meta({
+      description: "Completed assistant messages: the thread's state version after this reply; else null.",
+    }),
+    state_patch: JsonPatch.nullable().meta({
+      description:
+        'Assistant messages: the JSON Patch from the state the AI started from to `updated_state` (`[]` when nothing ' +
+        'changed); null on user messages and on answers stored before state was versioned.',
+    }),
+    proposal: Proposal.nullable().meta({
+      description: "Review mode: the AI's proposed change, for a person to accept or reject; else null.",
+    }),
     created_at: Timestamp,
   })
   .meta({ id: 'Message' });

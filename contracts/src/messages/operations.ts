@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { IdParam, Page, PageFields, pageRules } from '../common.js';
 import { defineOperation } from '../operation.js';
+import { ExpectedVersion } from '../state/state.js';
 import { State, Text } from '../text.js';
 import { Message, MessagePair } from './message.js';
 
@@ -14,6 +15,11 @@ export const MessageInput = z.object({
   state: State.optional().meta({
     description: 'Optional state data as JSON (at most 64 KiB serialized and 32 levels deep by default).',
     example: { form: { field: 'value' } },
+  }),
+  expected_state_version: ExpectedVersion.optional().meta({
+    description:
+      'Optional precondition: the state version you last saw (REST also takes `If-Match: "<version>"`). Stale: 412, ' +
+      'nothing stored, no AI call.',
   }),
 });
 
@@ -34,7 +40,7 @@ export const createMessage = defineOperation({
   successStatus: 201,
   input: MessageInput,
   output: MessagePair,
-  errors: [400, 401, 403, 404, 409, 413, 422, 429, 502, 504],
+  errors: [400, 401, 403, 404, 409, 412, 413, 422, 429, 502, 504],
 });
 
 export const listMessages = defineOperation({

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { IdParam } from '../common.js';
 import { defineOperation } from '../operation.js';
+import { JsonPatch } from '../state/state.js';
 import { Message, MessagePair } from './message.js';
 import { MessageInput } from './operations.js';
 
@@ -15,6 +16,7 @@ export const StreamEvent = z
   .discriminatedUnion('event', [
     z.object({ event: z.literal('message.created'), data: Message }),
     z.object({ event: z.literal('response.delta'), data: z.object({ delta: z.string() }) }),
+    z.object({ event: z.literal('state.delta'), data: z.object({ patch: JsonPatch, proposed: z.boolean() }) }),
     z.object({ event: z.literal('response.completed'), data: MessagePair }),
     z.object({ event: z.literal('error'), data: ErrorEventData }),
   ])
@@ -34,6 +36,18 @@ export const StreamMessageCreated = Message.extend({ type: z.literal('message.cr
 export const StreamResponseDelta = z
   .object({ type: z.literal('response.delta'), delta: z.string().meta({ description: 'The next piece of the answer text.' }) })
   .meta({ id: 'StreamResponseDelta', description: '`response.delta`: text of the answer as it arrives.' });
+export const StreamStateDelta = z
+  .object({
+    type: z.literal('state.delta'),
+    patch: JsonPatch.meta({ description: "One update_state call's change, relative to the state before it." }),
+    proposed: z.boolean().meta({ description: 'true in review mode: the change is proposed, not applied.' }),
+  })
+  .meta({
+    id: 'StreamStateDelta',
+    description:
+      '`state.delta`: a change the AI made to the state while answering; applied in order to the state it started ' +
+      'from, the patches give `updated_state` (or, in review mode, the proposal\'s `proposed_state`).',
+  });
 export const StreamResponseCompleted = MessagePair.extend({ type: z.literal('response.completed') }).meta({
   id: 'StreamResponseCompleted',
   description: '`response.completed`: both messages as stored, as the non-streamed endpoint answers them.',
@@ -43,7 +57,7 @@ export const StreamError = ErrorEventData.extend({ type: z.literal('error') }).m
   description: '`error`: the answer failed after the stream began; the stream ends.',
 });
 export const StreamEventData = z
-  .discriminatedUnion('type', [StreamMessageCreated, StreamResponseDelta, StreamResponseCompleted, StreamError])
+  .discriminatedUnion('type', [StreamMessageCreated, StreamResponseDelta, StreamStateDelta, StreamResponseCompleted, StreamError])
   .meta({ id: 'StreamEventData', description: "One event's data, as its `data:` line holds it; `type` is the event's name." });
 export type StreamEventData = z.infer<typeof StreamEventData>;
 
@@ -59,7 +73,8 @@ export const streamMessage = defineOperation({
   summary: 'Create a message and stream the answer',
   description:
     'The seed endpoint, answered as server-sent events: `message.created` (your message, stored), ' +
-    '`response.delta` (`{"delta": "..."}`, the text as it arrives), then `response.completed` ' +
+    '`response.delta` (`{"delta": "..."}`, the text as it arrives), `state.delta` (`{"patch", "proposed"}`, each ' +
+    'change the AI makes to the state), then `response.completed` ' +
     '(`{"createdMessage", "responseMessage"}`) or `error` (`{"message", "status"}`). Every event has an id; ' +
     'reconnect with the same request and a `Last-Event-ID` header to get what you missed. A disconnect does ' +
     'not stop the answer: it is stored. Refusals before the first event are ordinary JSON errors.',
@@ -74,7 +89,7 @@ export const streamMessage = defineOperation({
     lastEventId: z.string().max(64).optional().meta({ description: 'Resume after this event id (the `Last-Event-ID` header on REST).' }),
   }),
   output: StreamEvent,
-  errors: [400, 401, 403, 404, 409, 413, 422, 429],
+  errors: [400, 401, 403, 404, 409, 412, 413, 422, 429],
 });
 
 export const CancelResult = z

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { IdParam, Page, PageFields, pageRules } from '../common.js';
 import { defineOperation } from '../operation.js';
 import { Metadata, State, storable, Text } from '../text.js';
+import { StateReview } from '../state/state.js';
 import { Thread } from './thread.js';
 
 const Title = Text({ min: 1, max: 200, notBlank: true });
@@ -26,6 +27,7 @@ export const createThread = defineOperation({
     instructions: Instructions.optional(),
     metadata: Metadata.optional(),
     state: State.optional(),
+    state_review: StateReview.optional(),
   }),
   output: Thread,
   errors: [400, 401, 403, 409, 413, 422, 429],
@@ -80,7 +82,8 @@ export const updateThread = defineOperation({
   method: 'PATCH',
   path: '/ai/threads/{thread-id}',
   summary: 'Update a thread',
-  description: 'Changes the title, instructions or metadata (replaced as a whole). `null` clears title or instructions.',
+  description: 'Changes the title, instructions, metadata (replaced as a whole) or `state_review`. `null` clears title or ' +
+    'instructions. The state changes through PATCH .../state, messages, revert and proposals.',
   tags: ['Threads'],
   auth: 'required',
   permission: 'ai_threads.update',
@@ -91,6 +94,7 @@ export const updateThread = defineOperation({
     title: Title.nullable().optional(),
     instructions: Instructions.nullable().optional(),
     metadata: Metadata.optional(),
+    state_review: StateReview.optional(),
   }),
   output: Thread,
   errors: [400, 401, 403, 404, 413, 422, 429],

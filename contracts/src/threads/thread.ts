@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { Timestamp } from '../common.js';
 import { Count, Id } from '../fields.js';
+import { StateReview, StateVersion } from '../state/state.js';
 import { Metadata, State } from '../text.js';
 
 export const Thread = z
@@ -10,6 +11,8 @@ export const Thread = z
     title: z.string().nullable(),
     instructions: z.string().nullable().meta({ description: 'System prompt for this thread.' }),
     state: State.nullable().meta({ description: 'The latest state: the last `updated_state`, or what was set at creation.' }),
+    state_version: StateVersion,
+    state_review: StateReview,
     metadata: Metadata,
     message_count: Count,
     created_at: Timestamp,

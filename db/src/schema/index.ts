@@ -5,4 +5,5 @@ export * from './sessions.js';
 export * from './api-tokens.js';
 export * from './threads.js';
 export * from './messages.js';
+export * from './state-revisions.js';
 export * from './idempotency-keys.js';

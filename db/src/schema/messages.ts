@@ -22,6 +22,16 @@ export const messages = pgTable(
     /** Tokens of the content, counted once at insert so history windows never re-tokenize. */
     tokenCount: integer('token_count').notNull(),
     error: text('error'),
+    /** Completed replies: the thread's state version after the reply. */
+    stateVersion: integer('state_version'),
+    /** Replies: the JSON Patch from the state the AI started from to updated_state. */
+    statePatch: jsonb('state_patch').$type<unknown[]>(),
+    /** Review mode: the AI's proposal (status, patch, proposed_state). */
+    proposal: jsonb('proposal').$type<{
+      status: 'pending' | 'accepted' | 'rejected' | 'superseded';
+      patch: unknown[];
+      proposed_state: Record<string, unknown>;
+    }>(),
     /** Set by a cancel on any instance; the instance answering polls it. */
     cancelRequestedAt: timestamp('cancel_requested_at', { withTimezone: true, mode: 'date' }),
     /**
@@ -37,5 +47,7 @@ export const messages = pgTable(
     // new answer fails the ones a dead answer left; the sweep looks for them across threads).
     // Queries must spell the condition as this literal for the planner to use it.
     index('messages_pending_thread_id_idx').on(t.threadId).where(sql`${t.status} = 'pending'`),
+    // The pending proposals a new one supersedes, found without reading the thread's history.
+    index('messages_pending_proposal_thread_id_idx').on(t.threadId).where(sql`${t.proposal} ->> 'status' = 'pending'`),
   ],
 );

@@ -15,6 +15,10 @@ export const threads = pgTable(
     title: text('title'),
     instructions: text('instructions'),
     state: jsonb('state').$type<Record<string, unknown>>(),
+    /** 0 while the state was never set; +1 with each change, each a row of state_revisions. */
+    stateVersion: integer('state_version').notNull().default(0),
+    /** `auto`: the AI's changes are applied; `review`: they are proposed on the reply. */
+    stateReview: text('state_review', { enum: ['auto', 'review'] }).notNull().default('auto'),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
     messageCount: integer('message_count').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),

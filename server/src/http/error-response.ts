@@ -8,8 +8,8 @@ import { trpcCodeOf, type AppError, type FieldErrors } from '../errors.js';
 export type Face = 'rest' | 'trpc';
 
 /** The seed's error body: `{message}`, and `errors` by field on a 422. */
-export function restErrorBody(error: AppError): { message: string; errors?: FieldErrors } {
-  return error.fields ? { message: error.message, errors: error.fields } : { message: error.message };
+export function restErrorBody(error: AppError): { message: string; errors?: FieldErrors } & Record<string, unknown> {
+  return { message: error.message, ...error.details, ...(error.fields ? { errors: error.fields } : {}) };
 }
 
 /**
@@ -26,6 +26,7 @@ export function trpcErrorShape(error: AppError, options: { code?: TRPC_ERROR_COD
       code,
       httpStatus: error.status,
       path: options.path,
+      ...error.details,
       ...(error.fields ? { errors: error.fields } : {}),
       ...(retryAfter ? { retryAfter: Number(retryAfter) } : {}),
     },

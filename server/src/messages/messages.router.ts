@@ -2,6 +2,7 @@
 // Idempotency-Key header and marks replays.
 import type { contracts } from '@ai-threads/contracts';
 import { IDEMPOTENCY_HEADER, idempotencyKeyFrom } from '../idempotency/idempotency.service.js';
+import { proposalHandlers } from '../state/state.router.js';
 import type { Handlers } from '../trpc/implement.js';
 
 export const messagesHandlers: Handlers<typeof contracts.messages> = {
@@ -19,4 +20,5 @@ export const messagesHandlers: Handlers<typeof contracts.messages> = {
   cancel: ({ ctx, input }) => ctx.services.messages.cancel(ctx.principal, input),
   list: ({ ctx, input }) => ctx.services.messages.list(ctx.principal, input),
   get: ({ ctx, input }) => ctx.services.messages.get(ctx.principal, input),
+  proposal: proposalHandlers,
 };

@@ -4,7 +4,7 @@
 // answer run (the history window and the AI call, with no transaction open, cancellable), and
 // store the outcome (the reply, the thread's new state and the freed lease together; or, when the
 // AI failed, the user message `failed` with the reason and a 502 or 504).
-import type { contracts, InputOf, JsonObject, Message, MessagePair } from '@ai-threads/contracts';
+import type { contracts, InputOf, JsonObject, JsonPatch, Message, MessagePair, Proposal } from '@ai-threads/contracts';
 import type { Database } from '@ai-threads/db';
 import { countTokens, selectHistory } from '../ai/history.js';
 import { countFixedPromptTokens } from '../ai/prompt.js';
@@ -38,6 +38,9 @@ export function toMessageResource(row: repo.MessageRow): Message {
     time_to_first_token_ms: row.firstTokenMs,
     context_truncated: row.contextTruncated,
     error: row.error,
+    state_version: row.stateVersion,
+    state_patch: (row.statePatch as JsonPatch | null) ?? null,
+    proposal: (row.proposal as Proposal | null) ?? null,
     created_at: row.createdAt.toISOString(),
   };
 }

@@ -1,14 +1,31 @@
 // Queries for threads, always scoped to their owner: another user's thread is never found.
 import type { PageQuery } from '@ai-threads/contracts';
 import { and, eq, sql, type SQL } from 'drizzle-orm';
-import { messages, threads, type Database } from '@ai-threads/db';
+import { messages, stateRevisions, threads, type Database } from '@ai-threads/db';
 import { cursorQuery } from '../pagination.js';
 
 export type ThreadRow = typeof threads.$inferSelect;
 
+/** Inserts a thread; one created with a state is at version 1, its `thread` revision stored with it. */
 export async function insertThread(db: Database, values: typeof threads.$inferInsert): Promise<ThreadRow> {
-  const [row] = await db.insert(threads).values(values).returning();
-  return row!;
+  if (values.state == null) {
+    const [row] = await db.insert(threads).values(values).returning();
+    return row!;
+  }
+  const state = values.state;
+  return db.transaction(async (tx) => {
+    const [row] = await tx.insert(threads).values({ ...values, stateVersion: 1 }).returning();
+    await tx.insert(stateRevisions).values({
+      threadId: row!.id,
+      version: 1,
+      source: 'thread',
+      messageId: null,
+      patch: [{ op: 'replace', path: '', value: state }],
+      state,
+      createdAt: row!.createdAt,
+    });
+    return row!;
+  });
 }
 
 export async function findThread(db: Database, userId: number, id: number): Promise<ThreadRow | undefined> {
@@ -48,7 +65,7 @@ export async function updateThread(
   db: Database,
   userId: number,
   id: number,
-  values: Partial<Pick<ThreadRow, 'title' | 'instructions' | 'metadata'>>,
+  values: Partial<Pick<ThreadRow, 'title' | 'instructions' | 'metadata' | 'stateReview'>>,
 ): Promise<ThreadRow | undefined> {
   const [row] = await db
     .update(threads)

@@ -1,6 +1,7 @@
 // Thread operations: contract in, service call, resource out.
 import { contracts } from '@ai-threads/contracts';
 import { IDEMPOTENCY_HEADER, idempotencyKeyFrom } from '../idempotency/idempotency.service.js';
+import { stateHandlers } from '../state/state.router.js';
 import type { Handlers } from '../trpc/implement.js';
 
 export const threadsHandlers: Handlers<typeof contracts.threads> = {
@@ -24,4 +25,5 @@ export const threadsHandlers: Handlers<typeof contracts.threads> = {
   get: ({ ctx, input }) => ctx.services.threads.get(ctx.principal, input.threadId),
   update: ({ ctx, input }) => ctx.services.threads.update(ctx.principal, input),
   delete: ({ ctx, input }) => ctx.services.threads.delete(ctx.principal, input.threadId),
+  state: stateHandlers,
 };

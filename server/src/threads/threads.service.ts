@@ -15,6 +15,8 @@ function toThreadResource(row: repo.ThreadRow): Thread {
     title: row.title,
     instructions: row.instructions,
     state: row.state ?? null,
+    state_version: row.stateVersion,
+    state_review: row.stateReview,
     metadata: row.metadata,
     message_count: row.messageCount,
     created_at: row.createdAt.toISOString(),
@@ -62,6 +64,7 @@ export function createThreadsService(deps: ThreadsServiceDeps) {
         instructions: input.instructions ?? null,
         metadata: input.metadata ?? {},
         state: input.state ?? null,
+        stateReview: input.state_review ?? 'auto',
       });
       return toThreadResource(row);
     },
@@ -84,6 +87,7 @@ export function createThreadsService(deps: ThreadsServiceDeps) {
       if (input.title !== undefined) values.title = input.title;
       if (input.instructions !== undefined) values.instructions = input.instructions;
       if (input.metadata !== undefined) values.metadata = input.metadata;
+      if (input.state_review !== undefined) values.stateReview = input.state_review;
       const row = await repo.updateThread(db, principal.user.id, input.threadId, values);
       if (!row) throw threadNotFound();
       return toThreadResource(row);

@@ -1,0 +1,89 @@
+// The one way a thread's state changes: the new state, its version and the revision that records
+// the change, written together in the caller's transaction, and only if the state is still the
+// version the change was computed from (optimistic: two writers of one version, one wins).
+import type { RevisionSource } from '@ai-threads/contracts';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { stateRevisions, threads, type Database } from '@ai-threads/db';
+import type { JsonObject } from '@ai-threads/contracts';
+import { cursorQuery } from '../pagination.js';
+import { diff, type JsonPatch } from './json-patch.js';
+
+export type RevisionRow = typeof stateRevisions.$inferSelect;
+
+/** A database or a transaction: what a query runs on. */
+type Queryable = Pick<Database, 'select' | 'insert' | 'update'>;
+
+export interface StateChange {
+  threadId: number;
+  /** The version the change was computed from: the write happens only while it is current. */
+  fromVersion: number;
+  fromState: JsonObject | null;
+  to: JsonObject | null;
+  source: RevisionSource;
+  messageId: number | null;
+}
+
+export type CommitResult = { version: number; patch: JsonPatch } | 'unchanged' | 'moved';
+
+/**
+ * Writes `to` as the thread's state, version fromVersion + 1, with its revision. 'unchanged' (no
+ * write, no revision) when `to` deep-equals `fromState`; 'moved' (no write) when the thread is no
+ * longer at `fromVersion`: another writer came first. Run it in the transaction of the change
+ * that makes it, so that the revision and the change are stored together or not at all.
+ */
+export async function commitStateChange(tx: Queryable, change: StateChange): Promise<CommitResult> {
+  const patch = diff(change.fromState, change.to);
+  if (patch.length === 0) return 'unchanged';
+  const version = change.fromVersion + 1;
+  const [updated] = await tx
+    .update(threads)
+    .set({ state: change.to, stateVersion: version, updatedAt: sql`now()` })
+    .where(and(eq(threads.id, change.threadId), eq(threads.stateVersion, change.fromVersion)))
+    .returning({ id: threads.id });
+  if (!updated) return 'moved';
+  await tx.insert(stateRevisions).values({
+    threadId: change.threadId,
+    version,
+    source: change.source,
+    messageId: change.messageId,
+    patch,
+    state: change.to,
+  });
+  return { version, patch };
+}
+
+/** Newest first, by version; reads limit + 1 rows (see toPage). */
+export async function listRevisions(
+  db: Queryable,
+  threadId: number,
+  page: { limit: number; after?: number | undefined; before?: number | undefined },
+): Promise<RevisionRow[]> {
+  const cursor = cursorQuery(stateRevisions.version, 'desc', page);
+  const rows = await db
+    .select()
+    .from(stateRevisions)
+    .where(and(eq(stateRevisions.threadId, threadId), cursor.where))
+    .orderBy(cursor.orderBy)
+    .limit(cursor.limit);
+  return cursor.inListOrder(rows);
+}
+
+export async function findRevision(db: Queryable, threadId: number, version: number): Promise<RevisionRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(stateRevisions)
+    .where(and(eq(stateRevisions.threadId, threadId), eq(stateRevisions.version, version)))
+    .limit(1);
+  return row;
+}
+
+/** The newest revision (for tests and tools that look at the last change). */
+export async function latestRevision(db: Queryable, threadId: number): Promise<RevisionRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(stateRevisions)
+    .where(eq(stateRevisions.threadId, threadId))
+    .orderBy(desc(stateRevisions.version))
+    .limit(1);
+  return row;
+}
