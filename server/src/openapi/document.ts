@@ -28,6 +28,11 @@ const TAGS = [
   { name: 'API tokens', description: 'Personal API tokens, for scripts and servers; each holds a subset of your permissions.' },
   { name: 'Threads', description: 'AI conversation threads: instructions, metadata and the state the AI shares with your UI.' },
   { name: 'Messages', description: "The messages of a thread and the AI's answers, as JSON or streamed as server-sent events." },
+  {
+    name: 'State',
+    description:
+      "A thread's versioned state: read it, patch it with a precondition (If-Match), its revisions, revert, and review of the AI's proposals.",
+  },
 ];
 
 /** Path parameters by their public name. */
@@ -35,6 +40,7 @@ const PATH_PARAMETERS: Record<string, { description: string; example: number }> 
   'thread-id': { description: 'The id of one of your AI threads.', example: 1 },
   'message-id': { description: 'The id of a message of that thread.', example: 2 },
   id: { description: 'The id of one of your API tokens.', example: 1 },
+  version: { description: 'A state version of that thread (a revision).', example: 3 },
 };
 
 /**
