@@ -114,6 +114,23 @@ describe('the seed endpoint precondition', async () => {
     expect(any.status).toBe(201);
   });
 
+  it('a retry with the same Idempotency-Key replays, though the version has moved on', async () => {
+    const id = await thread();
+    fake.script(tool({ n: 1 }), { type: 'text', content: 'ok' });
+    const request = { token: user.token, headers: { 'idempotency-key': `k-${id}` }, body: { content: 'hi', expected_state_version: 1 } };
+    const first = await app.api('POST', `/ai/threads/${id}/messages`, request);
+    expect(first.status).toBe(201);
+    expect(first.body.responseMessage.state_version).toBe(2);
+    const calls = fake.requests.length;
+    const again = await app.api('POST', `/ai/threads/${id}/messages`, request);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect(fake.requests.length).toBe(calls);
+    const other = await app.api('POST', `/ai/threads/${id}/messages`, { ...request, body: { content: 'hi', expected_state_version: 2 } });
+    expect(other.status).toBe(422);
+  });
+
   it('If-Match and expected_state_version that disagree are a 422', async () => {
     const id = await thread();
     const res = await expectNothingStored(app, () =>
