@@ -99,7 +99,7 @@ describe('POST /ai/threads/{id}/messages/stream', () => {
     expect(request.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
   });
 
-  it('runs the tool rounds before the text: the state is patched and only the text is streamed', async () => {
+  it('runs the tool rounds before the text: each state change is a state.delta, then the text streams', async () => {
     const thread = await newThread(app, user, { state: { form: { color: 'red', size: 2 } } });
     fake.script(
       { type: 'tool_calls', calls: [{ arguments: { patch: { form: { color: 'blue' } } } }] },
@@ -110,10 +110,23 @@ describe('POST /ai/threads/{id}/messages/stream', () => {
 
     expect(events.map((event) => event.event)).toEqual([
       'message.created',
+      'state.delta',
+      'state.delta',
       'response.delta',
       'response.delta',
       'response.delta',
       'response.completed',
+    ]);
+    expect(events.filter((event) => event.event === 'state.delta').map((event) => event.data)).toEqual([
+      { type: 'state.delta', patch: [{ op: 'replace', path: '/form/color', value: 'blue' }], proposed: false },
+      {
+        type: 'state.delta',
+        patch: [
+          { op: 'remove', path: '/form/size' },
+          { op: 'add', path: '/done', value: true },
+        ],
+        proposed: false,
+      },
     ]);
     expect(deltasOf(events)).toEqual(['Made ', 'it ', 'blue.']);
     const { responseMessage } = events.at(-1)!.data;
