@@ -1,7 +1,8 @@
 // The SDK's generator: from the contracts table and the OpenAPI document (itself made from the
 // contracts), writes what client-sdk/ would otherwise restate by hand —
 //   src/types.ts              the public type names (aliases of src/generated/api.ts),
-//   src/resources/*.ts        one class per group of the contracts table (`client.threads`, …),
+//   src/resources/*.ts        one class per group of the contracts table (`client.threads`, …), a
+//                             nested group a property of its parent's (`client.threads.state`),
 //   src/generated/trpc-router.ts  a standalone AppRouter type for `@ai-threads/sdk/trpc`.
 // write.ts calls it (`npm run sdk:generate`, and `--check` for the drift check). Edit it when an
 // operation needs something the SDK cannot express yet; never edit its output.
