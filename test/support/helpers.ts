@@ -101,7 +101,7 @@ export async function createApiToken(
   return res.body as { api_token: { id: number; permissions: string[] } & Record<string, unknown>; token: string };
 }
 
-const TABLES = ['users', 'sessions', 'api_tokens', 'threads', 'messages', 'idempotency_keys'] as const;
+const TABLES = ['users', 'sessions', 'api_tokens', 'threads', 'messages', 'state_revisions', 'idempotency_keys'] as const;
 
 async function snapshot(app: TestApp) {
   const counts: Record<string, number> = {};

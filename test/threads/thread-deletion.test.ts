@@ -73,7 +73,7 @@ describe('deleting a thread', () => {
     const thread = await newThread(app, user);
     const other = await newThread(app, user);
     fake.script({ type: 'text', content: `Noted: ${SECRET_CONTENT}.` }, { type: 'error', status: 500 }, { type: 'text', content: 'Kept.' });
-    const answered = await sendMessage(app, user, thread.id, { content: SECRET_CONTENT }, keyed(newKey()));
+    const answered = await sendMessage(app, user, thread.id, { content: SECRET_CONTENT, state: { secret: SECRET_CONTENT } }, keyed(newKey()));
     expect(answered.responseMessage.content).toContain(SECRET_CONTENT);
     const failedKey = newKey();
     const failed = await app.api('POST', `/ai/threads/${thread.id}/messages`, {
@@ -85,6 +85,8 @@ describe('deleting a thread', () => {
     const otherKey = newKey();
     const kept = await sendMessage(app, user, other.id, { content: 'Unrelated' }, keyed(otherKey));
     expect(await storedResponsesHolding(app, SECRET_CONTENT)).toBe(1);
+    const [held] = await query<{ n: number }>(app, sql`select count(*)::int as n from state_revisions where thread_id = ${thread.id}`);
+    expect(Number(held!.n)).toBe(1);
 
     expect((await app.api('DELETE', `/ai/threads/${thread.id}`, { token: user.token })).status).toBe(204);
     expect(await storedResponsesHolding(app, SECRET_CONTENT)).toBe(0);
@@ -92,6 +94,9 @@ describe('deleting a thread', () => {
     expect(Number(left!.n)).toBe(0);
     const [messages] = await query<{ n: number }>(app, sql`select count(*)::int as n from messages where thread_id = ${thread.id}`);
     expect(Number(messages!.n)).toBe(0);
+    // The state's history went with it: its revisions held the state sent with the message.
+    const [revisions] = await query<{ n: number }>(app, sql`select count(*)::int as n from state_revisions where thread_id = ${thread.id}`);
+    expect(Number(revisions!.n)).toBe(0);
 
     // The other thread's key still replays.
     const replay = await app.api('POST', `/ai/threads/${other.id}/messages`, {

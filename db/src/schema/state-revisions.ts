@@ -7,7 +7,10 @@ import { threads } from './threads.js';
  * every N revisions with patches between: a state is at most STATE_MAX_BYTES (64 KiB by default)
  * and jsonb compresses it, so reading any version (revisions.get, revert) is one row by primary key
  * instead of a replay, and the write already holds the state in hand; the price is storage, which
- * the thread's deletion reclaims.
+ * the thread's deletion reclaims. Measured on this 2-core machine (1,800 inserts of a revision of a
+ * 5 KB state, interleaved rounds): PGlite 2.1–2.7 ms with the snapshot against 1.5–2.0 ms without;
+ * PostgreSQL 3.9–9.6 against 3.9–8.0 (noise dominates). Every N snapshots would save ~0.5 ms on a
+ * write and cost up to N-1 patch replays on every read of an old version.
  * revision insert costs the same with and without the snapshot, within noise.
  */
 export const stateRevisions = pgTable(

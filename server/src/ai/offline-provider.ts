@@ -4,6 +4,7 @@
 import { countTokens, MESSAGE_OVERHEAD_TOKENS } from './history.js';
 import { DEFAULT_STATE_LIMITS, type StateLimits } from '../state/limits.js';
 import { applyStatePatch, MergePatchError, type StateCheck } from './merge-patch.js';
+import { diff } from '../state/json-patch.js';
 import { buildMessages } from './prompt.js';
 import {
   AiProviderError,
@@ -94,19 +95,24 @@ function answer(
   request: AiRequest,
   limits: StateLimits,
   check: StateCheck | undefined,
-): { content: string; state: JsonObject | null } {
+): { content: string; state: JsonObject | null; steps: JsonObject[] } {
   const lastUserTurn = request.history.findLast((turn) => turn.role === 'user');
   const message = lastUserTurn?.content ?? '';
   const commands = parseStateCommands(message);
-  if (commands.length === 0) return { content: echo(message), state: request.state };
+  if (commands.length === 0) return { content: echo(message), state: request.state, steps: [] };
   let state = request.state;
+  // The state after each command: each is one change, as one update_state call would be.
+  const steps: JsonObject[] = [];
   try {
-    for (const command of commands) state = applyStatePatch(state, patchFor(command), limits, check);
+    for (const command of commands) {
+      state = applyStatePatch(state, patchFor(command), limits, check);
+      steps.push(state);
+    }
   } catch (error) {
     if (!(error instanceof MergePatchError)) throw error;
-    return { content: `Offline model: I could not change the state: ${error.message}.`, state: request.state };
+    return { content: `Offline model: I could not change the state: ${error.message}.`, state: request.state, steps: [] };
   }
-  return { content: `Offline model: I ${joinClauses(commands.map(describe))}.`, state };
+  return { content: `Offline model: I ${joinClauses(commands.map(describe))}.`, state, steps };
 }
 
 function countPromptTokens(request: AiRequest): number {
@@ -141,7 +147,18 @@ export function createOfflineProvider(options: OfflineProviderOptions = {}): AiP
     async reply(request: AiRequest): Promise<AiResult> {
       const startedAt = performance.now();
       if (request.signal?.aborted) throw cancelled();
-      const { content, state } = answer(request, limits, options.checkState);
+      const { content, state, steps } = answer(request, limits, options.checkState);
+      if (request.onStateChange) {
+        let before = request.state;
+        for (const after of steps) {
+          try {
+            request.onStateChange({ patch: diff(before, after), state: after });
+          } catch (error) {
+            options.logger?.warn({ err: error }, 'onStateChange listener failed');
+          }
+          before = after;
+        }
+      }
       let firstTokenMs: number | null = null;
       if (request.onDelta) {
         for (const chunk of chunksOf(content)) {

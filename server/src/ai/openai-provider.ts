@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isJsonObject } from '@ai-threads/contracts';
 import { DEFAULT_STATE_LIMITS, type StateLimits } from '../state/limits.js';
 import { applyStatePatch, type StateCheck } from './merge-patch.js';
+import { diff } from '../state/json-patch.js';
 import { buildMessages, UPDATE_STATE_TOOL, UPDATE_STATE_TOOL_NAME } from './prompt.js';
 import {
   AiProviderError,
@@ -277,6 +278,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): AiProvider
           messages.push(assistantToolMessage(turn));
           for (const call of turn.toolCalls) {
             const outcome = runToolCall(state, call);
+            if (outcome.state !== state) notifyStateChange(request, state, outcome.state, logger);
             state = outcome.state;
             messages.push({ role: 'tool', tool_call_id: call.id, content: outcome.reply });
           }
@@ -296,6 +298,16 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): AiProvider
       }
     },
   };
+}
+
+/** Tells the caller of one applied state change; a listener's failure is logged, never the answer's. */
+function notifyStateChange(request: AiRequest, before: JsonObject | null, after: JsonObject | null, logger: AiLogger | undefined) {
+  if (!request.onStateChange) return;
+  try {
+    request.onStateChange({ patch: diff(before, after), state: after });
+  } catch (error) {
+    logger?.warn({ err: error }, 'onStateChange listener failed');
+  }
 }
 
 function readCompletion(raw: unknown, text: ReplyText): ModelTurn {

@@ -1,8 +1,10 @@
 // The AI provider interface: what the message service needs from a model, whichever server
 // answers. Edit when the service needs something new from the model (a new kind of event, say).
 import type { JsonObject } from '@ai-threads/contracts';
+import type { JsonPatch } from '../state/json-patch.js';
 
 export type { JsonObject };
+export type { JsonPatch };
 
 export interface ChatTurn {
   role: 'user' | 'assistant';
@@ -20,6 +22,11 @@ export interface AiRequest {
   signal?: AbortSignal;
   /** When given, the reply text is streamed: called with each text delta as it arrives. */
   onDelta?: (delta: string) => void;
+  /**
+   * Called after each state change the model makes (one update_state call, or one offline
+   * command), with the JSON Patch from the state before it and the state after it.
+   */
+  onStateChange?: (change: { patch: JsonPatch; state: JsonObject | null }) => void;
 }
 
 export interface AiUsage {

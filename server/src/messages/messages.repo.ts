@@ -5,6 +5,7 @@ import type { PageQuery } from '@ai-threads/contracts';
 import { idempotencyKeys, messages, threads, type Database } from '@ai-threads/db';
 import { cursorQuery } from '../pagination.js';
 import type { ThreadRow } from '../threads/threads.repo.js';
+import { commitStateChange } from '../state/revisions.repo.js';
 
 export type MessageRow = typeof messages.$inferSelect;
 
@@ -18,6 +19,9 @@ const CANCELLED = 'Cancelled by the client.';
  */
 const isPending = sql`${messages.status} = 'pending'`;
 
+/** A pending proposal, spelled as the partial index messages_pending_proposal_thread_id_idx is. */
+const isPendingProposal = sql`${messages.proposal} ->> 'status' = 'pending'`;
+
 export interface BeginAnswer {
   userId: number;
   threadId: number;
@@ -27,7 +31,12 @@ export interface BeginAnswer {
   tokenCount: number;
   /** The user message of an earlier failed attempt (same Idempotency-Key), answered again. */
   retryMessageId: number | null;
+  /** The precondition: the state versions the client accepts (undefined: any). */
+  stateVersions?: number[] | undefined;
 }
+
+/** Refusals of beginAnswer, in the spec's order: 404, 412, then the busy 409. */
+export type BeginRefusal = 'missing' | { stateChanged: number } | 'busy' | 'stale';
 
 /** Rolls back a transaction that took the lease for a retry that must be refused. */
 class StaleRetry extends Error {}
@@ -40,8 +49,9 @@ class StaleRetry extends Error {}
 export async function beginAnswer(
   db: Database,
   input: BeginAnswer,
-): Promise<{ thread: ThreadRow; message: MessageRow } | 'busy' | 'missing' | 'stale'> {
+): Promise<{ thread: ThreadRow; message: MessageRow } | BeginRefusal> {
   return db.transaction(async (tx) => {
+    const versions = input.stateVersions;
     const [thread] = await tx
       .update(threads)
       .set({ busyUntil: sql`now() + ${`${input.leaseMs} milliseconds`}::interval` })
@@ -50,15 +60,18 @@ export async function beginAnswer(
           eq(threads.id, input.threadId),
           eq(threads.userId, input.userId),
           sql`(${threads.busyUntil} is null or ${threads.busyUntil} < now())`,
+          versions === undefined ? undefined : versions.length === 0 ? sql`false` : inArray(threads.stateVersion, versions),
         ),
       )
       .returning();
     if (!thread) {
       const [exists] = await tx
-        .select({ id: threads.id })
+        .select({ stateVersion: threads.stateVersion })
         .from(threads)
         .where(and(eq(threads.id, input.threadId), eq(threads.userId, input.userId)));
-      return exists ? 'busy' : 'missing';
+      if (!exists) return 'missing';
+      if (versions !== undefined && !versions.includes(exists.stateVersion)) return { stateChanged: exists.stateVersion };
+      return 'busy';
     }
     let message: MessageRow | undefined;
     if (input.retryMessageId !== null) {
@@ -98,6 +111,21 @@ export async function beginAnswer(
         })
         .returning();
     }
+    // A state sent with the message that differs from the thread's becomes the thread's state: a
+    // `message` revision, stored with the message. The lease's update holds the thread's row, so
+    // nobody can write the state in between.
+    let current = thread;
+    if (input.state !== null) {
+      const change = await commitStateChange(tx, {
+        threadId: thread.id,
+        fromVersion: thread.stateVersion,
+        fromState: thread.state,
+        to: input.state,
+        source: 'message',
+        messageId: message!.id,
+      });
+      if (typeof change === 'object') current = { ...thread, state: input.state, stateVersion: change.version };
+    }
     // Holding the lease, any other pending message here was left by an answer that died. The two
     // statements touch different rows and neither reads what the other writes: sent together
     // (pipelined), they cost one round trip.
@@ -117,7 +145,7 @@ export async function beginAnswer(
         .where(eq(threads.id, input.threadId))
         .returning(),
     ]);
-    return { thread: leased!, message: message! };
+    return { thread: { ...leased!, state: current.state, stateVersion: current.stateVersion }, message: message! };
   }).catch((error: unknown) => {
     if (error instanceof StaleRetry) return 'stale' as const;
     throw error;
@@ -134,35 +162,73 @@ export async function historyPage(db: Database, threadId: number, beforeId: numb
     .limit(limit);
 }
 
+/** The state a reply leaves, decided holding the thread's row (see StoreAnswer.settle). */
+export interface ReplyState {
+  updatedState: Record<string, unknown> | null;
+  statePatch: unknown[];
+  proposal: NonNullable<MessageRow['proposal']> | null;
+  /** The thread's new state, stored as an `ai` revision; undefined when the state stays. */
+  commit?: Record<string, unknown> | null;
+}
+
 export interface StoreAnswer {
   threadId: number;
   userMessageId: number;
-  reply: Omit<typeof messages.$inferInsert, 'threadId' | 'role' | 'status'>;
+  reply: Omit<typeof messages.$inferInsert, 'threadId' | 'role' | 'status' | 'updatedState' | 'stateVersion' | 'statePatch' | 'proposal'>;
   /**
-   * `completed`: the thread's state becomes `threadState` (the reply's updated_state).
-   * `cancelled`: what was produced is kept, both messages say so, and the thread's state stays.
+   * `completed`: `settle` decides, from the thread's current state and version (read locked), what
+   * the reply and the thread hold. `cancelled`: what was produced is kept, both messages say so,
+   * and the thread's state stays (the reply's updated_state is `state`).
    */
-  outcome: { status: 'completed'; threadState: Record<string, unknown> | null } | { status: 'cancelled' };
+  outcome:
+    | { status: 'completed'; settle: (current: { state: Record<string, unknown> | null; version: number }) => ReplyState }
+    | { status: 'cancelled'; state: Record<string, unknown> | null };
 }
 
 /** Rolls back the storing of an answer whose user message was ended meanwhile (cancelOrphaned). */
 class AlreadyEnded extends Error {}
 
 /**
- * Stores the reply and the user message's outcome, updates the thread and frees the lease; null
+ * Stores the reply and the user message's outcome, updates the thread (its state as an `ai`
+ * revision, or a proposal that supersedes the older pending ones) and frees the lease; null
  * (nothing stored) when the user message is no longer pending: a cancel ended it meanwhile.
  */
 export async function storeAnswer(db: Database, input: StoreAnswer): Promise<{ user: MessageRow; reply: MessageRow } | null> {
   const { outcome } = input;
   return db.transaction(async (tx) => {
-    // Three statements on different rows, none reading what another writes: sent together
-    // (pipelined), one round trip. The reply's created_at defaults to the transaction's now(),
-    // which is therefore the thread's last_message_at too.
-    const [[reply], [user]] = await Promise.all([
-      tx
-        .insert(messages)
-        .values({ ...input.reply, threadId: input.threadId, role: 'assistant', status: outcome.status })
-        .returning(),
+    // The thread's row, locked: the state to settle against cannot change until this commits.
+    const [current] = await tx
+      .select({ state: threads.state, version: threads.stateVersion })
+      .from(threads)
+      .where(eq(threads.id, input.threadId))
+      .for('update');
+    const settled: ReplyState =
+      outcome.status === 'completed'
+        ? outcome.settle({ state: current?.state ?? null, version: current?.version ?? 0 })
+        : { updatedState: outcome.state, statePatch: [], proposal: null };
+    const committing = settled.commit !== undefined && current !== undefined;
+    if (settled.proposal) {
+      await tx
+        .update(messages)
+        .set({ proposal: sql`jsonb_set(${messages.proposal}, '{status}', '"superseded"')` })
+        .where(and(eq(messages.threadId, input.threadId), isPendingProposal));
+    }
+    const [reply] = await tx
+      .insert(messages)
+      .values({
+        ...input.reply,
+        threadId: input.threadId,
+        role: 'assistant',
+        status: outcome.status,
+        updatedState: settled.updatedState,
+        statePatch: settled.statePatch,
+        proposal: settled.proposal,
+        stateVersion: outcome.status === 'completed' && current ? current.version + (committing ? 1 : 0) : null,
+      })
+      .returning();
+    // Statements on different rows (the revision's writes on the thread come after the lease's),
+    // none reading what another writes: sent together (pipelined), one round trip.
+    const [[user]] = await Promise.all([
       tx
         .update(messages)
         .set({ status: outcome.status, error: outcome.status === 'cancelled' ? CANCELLED : null })
@@ -171,7 +237,6 @@ export async function storeAnswer(db: Database, input: StoreAnswer): Promise<{ u
       tx
         .update(threads)
         .set({
-          ...(outcome.status === 'completed' ? { state: outcome.threadState } : {}),
           messageCount: sql`${threads.messageCount} + 1`,
           lastMessageAt: input.reply.createdAt ?? sql`now()`,
           updatedAt: sql`now()`,
@@ -179,6 +244,16 @@ export async function storeAnswer(db: Database, input: StoreAnswer): Promise<{ u
           busyMessageId: null,
         })
         .where(and(eq(threads.id, input.threadId), eq(threads.busyMessageId, input.userMessageId))),
+      committing
+        ? commitStateChange(tx, {
+            threadId: input.threadId,
+            fromVersion: current!.version,
+            fromState: current!.state,
+            to: settled.commit!,
+            source: 'ai',
+            messageId: reply!.id,
+          })
+        : undefined,
     ]);
     if (!user) throw new AlreadyEnded();
     return { user, reply: reply! };

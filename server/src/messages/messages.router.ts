@@ -2,19 +2,22 @@
 // Idempotency-Key header and marks replays.
 import type { contracts } from '@ai-threads/contracts';
 import { IDEMPOTENCY_HEADER, idempotencyKeyFrom } from '../idempotency/idempotency.service.js';
+import { preconditionOf } from '../state/precondition.js';
 import { proposalHandlers } from '../state/state.router.js';
 import type { Handlers } from '../trpc/implement.js';
 
 export const messagesHandlers: Handlers<typeof contracts.messages> = {
   async create({ ctx, input }) {
     const idempotencyKey = idempotencyKeyFrom(ctx.req.headers[IDEMPOTENCY_HEADER]);
-    const result = await ctx.services.messages.create(ctx.principal, input, { idempotencyKey });
+    const precondition = preconditionOf({ face: ctx.face, headers: ctx.req.headers }, input.expected_state_version, 'expected_state_version');
+    const result = await ctx.services.messages.create(ctx.principal, input, { idempotencyKey, precondition });
     if (result.replayed) ctx.res.setHeader('Idempotent-Replayed', 'true');
     return result.body;
   },
   stream: ({ ctx, input, signal }) =>
     ctx.services.streams.open(ctx.principal, input, {
       idempotencyKey: idempotencyKeyFrom(ctx.req.headers[IDEMPOTENCY_HEADER]),
+      precondition: preconditionOf({ face: ctx.face, headers: ctx.req.headers }, input.expected_state_version, 'expected_state_version'),
       ...(signal ? { signal } : {}),
     }),
   cancel: ({ ctx, input }) => ctx.services.messages.cancel(ctx.principal, input),

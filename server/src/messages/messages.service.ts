@@ -4,7 +4,7 @@
 // answer run (the history window and the AI call, with no transaction open, cancellable), and
 // store the outcome (the reply, the thread's new state and the freed lease together; or, when the
 // AI failed, the user message `failed` with the reason and a 502 or 504).
-import type { contracts, InputOf, JsonObject, JsonPatch, Message, MessagePair, Proposal } from '@ai-threads/contracts';
+import { isJsonObject, type contracts, type InputOf, type JsonObject, type JsonPatch, type Message, type MessagePair, type Proposal } from '@ai-threads/contracts';
 import type { Database } from '@ai-threads/db';
 import { countTokens, selectHistory } from '../ai/history.js';
 import { countFixedPromptTokens } from '../ai/prompt.js';
@@ -16,7 +16,9 @@ import { requestHash } from '../idempotency/idempotency.service.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { toPage } from '../pagination.js';
-import type { StateLimits } from '../state/limits.js';
+import { applyJsonPatch, diff, jsonEqual, JsonPatchConflictError } from '../state/json-patch.js';
+import { stateProblem, type StateLimits } from '../state/limits.js';
+import { stateChanged, type Precondition } from '../state/precondition.js';
 import type { ThreadRow } from '../threads/threads.repo.js';
 import { assertStateAcceptable, ownThread, threadNotFound } from '../threads/threads.service.js';
 import { AnswerRun, type AnswerRuns } from './answer-runs.js';
@@ -73,7 +75,12 @@ type CreateMessageInput = InputOf<typeof contracts.messages.create>;
  * stream-only fields (Last-Event-ID) left out. The same key and body replay across routes.
  */
 function messageRequestHash(input: CreateMessageInput): string {
-  return requestHash('messages.create', { threadId: input.threadId, content: input.content, state: input.state ?? null });
+  const fields = { threadId: input.threadId, content: input.content, state: input.state ?? null };
+  // Added only when present, so that the fingerprint of a request without one is what it was.
+  return requestHash(
+    'messages.create',
+    input.expected_state_version === undefined ? fields : { ...fields, expectedStateVersion: input.expected_state_version },
+  );
 }
 
 export interface AnswerHooks {
@@ -86,6 +93,10 @@ export interface AnswerHooks {
   onDelta?: (delta: string) => void;
   /** An explicit cancel: the answer stops and what it produced is kept, `cancelled`. */
   cancelSignal?: AbortSignal;
+  /** Each change the AI makes to the state while answering; `proposed` in review mode. */
+  onStateDelta?: (delta: { patch: JsonPatch; proposed: boolean }) => void;
+  /** The precondition on the state (If-Match or expected_state_version); checked after 404, before 409. */
+  precondition?: Precondition | undefined;
 }
 
 export interface CreateMessageResult {
@@ -159,6 +170,43 @@ function failureOf(
   return { app: new AppError('upstream_error'), reason: 'The answer failed unexpectedly.', status: 'failed' };
 }
 
+/**
+ * How a completed reply settles the state, decided against the thread's current state (read
+ * locked when the reply is stored). Review mode: the AI's change is a pending proposal and the
+ * state stays. Auto: the AI's change is applied; when someone changed the state while the AI
+ * answered, the AI's patch is applied on top of their change, and when it no longer applies there
+ * (or the result breaks the limits) it becomes a pending proposal instead: nobody's change is lost.
+ */
+function settleState(
+  start: { state: JsonObject | null; version: number },
+  aiState: JsonObject | null,
+  review: boolean,
+  limits: StateLimits,
+): (current: { state: JsonObject | null; version: number }) => repo.ReplyState {
+  return (current) => {
+    const patch = diff(start.state, aiState);
+    const unchanged: repo.ReplyState = { updatedState: start.state, statePatch: [], proposal: null };
+    if (patch.length === 0) return unchanged;
+    const proposed: repo.ReplyState = {
+      ...unchanged,
+      proposal: { status: 'pending', patch, proposed_state: aiState ?? {} },
+    };
+    if (review || aiState === null) return proposed;
+    let next: unknown = aiState;
+    if (current.version !== start.version) {
+      try {
+        next = applyJsonPatch(current.state, patch);
+      } catch (error) {
+        if (error instanceof JsonPatchConflictError) return proposed;
+        throw error;
+      }
+      if (!isJsonObject(next) || stateProblem(next, limits)) return proposed;
+    }
+    const to = next as JsonObject;
+    return { updatedState: to, statePatch: patch, proposal: null, ...(jsonEqual(to, current.state) ? {} : { commit: to }) };
+  };
+}
+
 export function createMessagesService(deps: MessagesServiceDeps) {
   const { db, ai, runs } = deps;
 
@@ -176,7 +224,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
    * Step 2, begin: takes the thread's lease and stores the user message (or takes up the one a
    * failed attempt of this key stored). A refusal gives the key back.
    */
-  async function begin(userId: number, input: CreateMessageInput, key: KeyHandle) {
+  async function begin(userId: number, input: CreateMessageInput, key: KeyHandle, precondition: Precondition | undefined) {
     let begun: Awaited<ReturnType<typeof repo.beginAnswer>>;
     try {
       begun = await repo.beginAnswer(db, {
@@ -187,14 +235,16 @@ export function createMessagesService(deps: MessagesServiceDeps) {
         state: input.state ?? null,
         tokenCount: countTokens(input.content),
         retryMessageId: key.retryMessageId,
+        stateVersions: precondition?.kind === 'versions' ? precondition.versions : undefined,
       });
     } catch (error) {
       await key.giveBack();
       throw error;
     }
-    if (begun === 'busy' || begun === 'missing' || begun === 'stale') {
+    if (typeof begun === 'string' || 'stateChanged' in begun) {
       await key.giveBack();
       if (begun === 'busy') deps.metrics?.busyRefusal();
+      if (typeof begun === 'object') throw stateChanged(begun.stateChanged);
       throw begun === 'busy' ? busy() : begun === 'stale' ? stale() : threadNotFound();
     }
     // The events of the failed attempt are not this answer's: a resume must not replay them.
@@ -264,6 +314,12 @@ export function createMessagesService(deps: MessagesServiceDeps) {
         history: [...history.turns, { role: 'user', content: userMessage.content }],
         state,
         signal: AbortSignal.any(signals),
+        ...(hooks.onStateDelta
+          ? {
+              onStateChange: ({ patch }: { patch: JsonPatch }) =>
+                hooks.onStateDelta?.({ patch, proposed: thread.stateReview === 'review' }),
+            }
+          : {}),
         ...(hooks.onDelta
           ? {
               onDelta: (delta: string) => {
@@ -306,10 +362,12 @@ export function createMessagesService(deps: MessagesServiceDeps) {
           ? await repo.storeAnswer(db, {
               threadId: thread.id,
               userMessageId: userMessage.id,
-              outcome: { status: 'completed', threadState: outcome.result.state },
+              outcome: {
+                status: 'completed',
+                settle: settleState({ state, version: thread.stateVersion }, outcome.result.state, thread.stateReview === 'review', deps.stateLimits),
+              },
               reply: {
                 content: outcome.result.content,
-                updatedState: outcome.result.state,
                 model: outcome.result.model,
                 usage: outcome.result.usage,
                 latencyMs,
@@ -321,10 +379,9 @@ export function createMessagesService(deps: MessagesServiceDeps) {
           : await repo.storeAnswer(db, {
               threadId: thread.id,
               userMessageId: userMessage.id,
-              outcome: { status: 'cancelled' },
+              outcome: { status: 'cancelled', state },
               reply: {
                 content: outcome.partial,
-                updatedState: state,
                 model: ai.model,
                 latencyMs,
                 tokenCount: countTokens(outcome.partial),
@@ -386,15 +443,16 @@ export function createMessagesService(deps: MessagesServiceDeps) {
       if (claim.kind === 'replay') return { body: claim.body as MessagePair, replayed: true };
       const { key } = claim;
 
-      // 2. Begin: the lease and the user message.
-      const { thread, message: userMessage } = await begin(userId, input, key);
+      // 2. Begin: the lease and the user message (404, then the precondition's 412, then busy).
+      const { thread, message: userMessage } = await begin(userId, input, key, hooks.precondition);
 
       // 3. The answer run, registered so that a cancel or a shutdown finds it.
       const run = hooks.run ?? new AnswerRun();
       runs.register(userMessage.id, run);
       try {
         hooks.onCreated?.(toMessageResource(userMessage));
-        const state = input.state ?? thread.state ?? null;
+        // A state sent with the message is the thread's now (begin made it a revision).
+        const state = thread.state ?? null;
         const outcome = await answerRun(run, thread, userMessage, state, hooks);
         // 4. Store the outcome.
         return { body: await storeOutcome(thread, userMessage, state, outcome, key), replayed: false };

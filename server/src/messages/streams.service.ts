@@ -10,6 +10,7 @@ import { AnswerRun, type AnswerRuns, type LoggedEvent } from './answer-runs.js';
 import { eventId, parseEventId } from './event-id.js';
 import * as repo from './messages.repo.js';
 import type { SharedEventLog } from './shared-log.js';
+import type { Precondition } from '../state/precondition.js';
 import { toMessageResource, type MessagesService } from './messages.service.js';
 
 /** How often a reader polls the database for an answer running on another instance. */
@@ -105,7 +106,7 @@ export function createStreamsService(deps: StreamsServiceDeps) {
     async open(
       principal: Principal,
       input: InputOf<typeof contracts.messages.stream>,
-      options: { idempotencyKey?: string | undefined; signal?: AbortSignal } = {},
+      options: { idempotencyKey?: string | undefined; signal?: AbortSignal; precondition?: Precondition | undefined } = {},
     ): Promise<AsyncIterable<LoggedEvent>> {
       const resumeId = resumeIdOf(input);
       if (resumeId !== undefined) return resume(principal, input.threadId, resumeId, options.signal);
@@ -116,9 +117,10 @@ export function createStreamsService(deps: StreamsServiceDeps) {
       const work = messages
         .create(
           principal,
-          { threadId: input.threadId, content: input.content, state: input.state },
+          { threadId: input.threadId, content: input.content, state: input.state, expected_state_version: input.expected_state_version },
           {
             idempotencyKey: options.idempotencyKey,
+            precondition: options.precondition,
             run,
             onCreated: (message) => {
               if (deps.sharedLog) run.onPush = (logged) => deps.sharedLog?.append(message.id, logged);
@@ -126,6 +128,7 @@ export function createStreamsService(deps: StreamsServiceDeps) {
               accepted();
             },
             onDelta: (delta) => run.push({ event: 'response.delta', data: { delta } }),
+            onStateDelta: (delta) => run.push({ event: 'state.delta', data: delta }),
           },
         )
         .then(
