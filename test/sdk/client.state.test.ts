@@ -2,7 +2,8 @@
 // JSON patch with a precondition in the body or as `ifMatch`), the 412 and 428 as their error
 // classes and the recovery a 412 asks for, `state.revisions` paged in both directions, revert, and
 // in review mode `client.messages.proposal` (the offline model proposes, a person accepts or
-// rejects). Also the nested procedures of the typed tRPC client.
+// rejects), the seed endpoint's optional precondition, and the nested procedures of the typed tRPC
+// client.
 import { describe, expect, it } from 'vitest';
 import {
   ConflictError,
@@ -200,6 +201,28 @@ describe('client.threads.state.revisions', () => {
   });
 });
 
+describe('messages with a precondition', () => {
+  it('create and stream refuse a stale expected_state_version or ifMatch with PreconditionFailedError', async () => {
+    const user = await app.signUp();
+    const client = sdk(app, user);
+    const thread = await client.threads.create({ title: 'Form' });
+    await client.threads.state.patch(thread.id, { merge_patch: { form: { color: 'red' } }, expected_version: 0 });
+
+    for (const call of [
+      () => client.messages.create(thread.id, { content: 'Hello!', expected_state_version: 0 }),
+      () => client.messages.create(thread.id, { content: 'Hello!' }, { ifMatch: 0 }),
+      () => client.messages.stream(thread.id, { content: 'Hello!', expected_state_version: 0 }).finalMessage(),
+    ]) {
+      const error = await expectStateKept(app, client, thread.id, () => rejection(call()));
+      expect(error).toBeInstanceOf(PreconditionFailedError);
+      expect((error as PreconditionFailedError).body).toStrictEqual({
+        message: 'The state has changed: it is at version 1. Read it again (GET .../state) and retry with its version.',
+        current_version: 1,
+      });
+    }
+  });
+});
+
 describe('the typed tRPC client', () => {
   it('calls the nested state procedures', async () => {
     const user = await app.signUp();
@@ -222,9 +245,6 @@ describe('the typed tRPC client', () => {
   });
 });
 
-// `.todo` until the message flow makes proposals in review mode (the lead's part of issue 12,
-// server/src/messages): today a review-mode reply still applies the AI's change. Remove `.todo`
-// when it lands; the tests are written against SPEC.md part 2, "Review".
 describe('client.messages.proposal (review mode, offline model)', async () => {
   const { app } = await harness({ model: 'offline' });
 
@@ -245,7 +265,7 @@ describe('client.messages.proposal (review mode, offline model)', async () => {
     }
   });
 
-  it.todo('[waits for review-mode proposals] proposes the AI’s change; a person accepts part of it, then rejects the next one', async () => {
+  it('proposes the AI’s change; a person accepts part of it, then rejects the next one', async () => {
     const user = await app.signUp();
     const client = sdk(app, user);
     const thread = await client.threads.create({ title: 'Review', state_review: 'review', state: { form: { field: 'value' } } });
@@ -294,7 +314,7 @@ describe('client.messages.proposal (review mode, offline model)', async () => {
     expect(await client.threads.state.retrieve(thread.id)).toEqual({ state: accepted.state, version: accepted.version });
   });
 
-  it.todo('[waits for review-mode proposals] accepts a whole proposal with If-Match, and refuses a stale one with PreconditionFailedError', async () => {
+  it('accepts a whole proposal with If-Match, and refuses a stale one with PreconditionFailedError', async () => {
     const user = await app.signUp();
     const client = sdk(app, user);
     const thread = await client.threads.create({ title: 'Review', state_review: 'review', state: { form: { field: 'value' } } });
