@@ -189,6 +189,7 @@ export class AiThreads implements PageFetcher {
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     if (this.apiKey) headers['authorization'] = `Bearer ${this.apiKey}`;
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+    if (options.ifMatch !== undefined) headers['if-match'] = options.ifMatch === '*' ? '*' : `"${options.ifMatch}"`;
     for (const source of [this.#options.defaultHeaders, options.headers]) {
       for (const [name, value] of Object.entries(source ?? {})) {
         if (value === null || value === undefined) delete headers[name.toLowerCase()];

@@ -19,6 +19,8 @@ export {
   PermissionDeniedError,
   NotFoundError,
   ConflictError,
+  PreconditionFailedError,
+  PreconditionRequiredError,
   PayloadTooLargeError,
   UnprocessableEntityError,
   ValidationError,

@@ -23,11 +23,20 @@ export type CancelResult = Schemas['CancelResult'];
 export type CreatedApiToken = Schemas['CreatedApiToken'];
 /** An error: a human-readable message. */
 export type ErrorBody = Schemas['ErrorBody'];
+/** A JSON Patch (RFC 6902): operations applied in order. */
+export type JsonPatch = Schemas['JsonPatch'];
+/** One JSON Patch (RFC 6902) operation. */
+export type JsonPatchOperation = Schemas['JsonPatchOperation'];
 export type Me = Schemas['Me'];
 export type Message = Schemas['Message'];
 export type MessagePage = Schemas['MessagePage'];
 export type MessagePair = Schemas['MessagePair'];
+export type Proposal = Schemas['Proposal'];
+export type ProposalAccepted = Schemas['ProposalAccepted'];
 export type SessionResponse = Schemas['SessionResponse'];
+export type StateRevision = Schemas['StateRevision'];
+export type StateRevisionPage = Schemas['StateRevisionPage'];
+export type StateRevisionWithState = Schemas['StateRevisionWithState'];
 /** `error`: the answer failed after the stream began; the stream ends. */
 export type StreamError = Schemas['StreamError'];
 /** One event's data, as its `data:` line holds it; `type` is the event's name. */
@@ -38,8 +47,15 @@ export type StreamMessageCreated = Schemas['StreamMessageCreated'];
 export type StreamResponseCompleted = Schemas['StreamResponseCompleted'];
 /** `response.delta`: text of the answer as it arrives. */
 export type StreamResponseDelta = Schemas['StreamResponseDelta'];
+/**
+ * `state.delta`: a change the AI made to the state while answering; applied in order to the state
+ * it started from, the patches give `updated_state` (or, in review mode, the proposal's
+ * `proposed_state`).
+ */
+export type StreamStateDelta = Schemas['StreamStateDelta'];
 export type Thread = Schemas['Thread'];
 export type ThreadPage = Schemas['ThreadPage'];
+export type ThreadState = Schemas['ThreadState'];
 export type Usage = Schemas['Usage'];
 export type User = Schemas['User'];
 /** Validation failed: `message` repeats the first error; `errors` lists every field. */
@@ -63,12 +79,20 @@ export type ThreadCreateParams = JsonBody<'threads.create'>;
 export type ThreadListParams = Query<'threads.list'>;
 /** The body of `client.threads.update`. */
 export type ThreadUpdateParams = JsonBody<'threads.update'>;
+/** The body of `client.threads.state.patch`. */
+export type ThreadStatePatchParams = JsonBody<'threads.state.patch'>;
+/** The body of `client.threads.state.revert`. */
+export type ThreadStateRevertParams = JsonBody<'threads.state.revert'>;
+/** The query of `client.threads.state.revisions.list`. */
+export type ThreadStateRevisionListParams = Query<'threads.state.revisions.list'>;
 /** The body of `client.messages.create`. */
 export type MessageCreateParams = JsonBody<'messages.create'>;
 /** The body of `client.messages.stream`. */
 export type MessageStreamParams = JsonBody<'messages.stream'>;
 /** The query of `client.messages.list`. */
 export type MessageListParams = Query<'messages.list'>;
+/** The body of `client.messages.proposal.accept`. */
+export type MessageProposalAcceptParams = JsonBody<'messages.proposal.accept'>;
 
 // Streamed events.
 

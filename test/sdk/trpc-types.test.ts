@@ -1,7 +1,8 @@
 // The generated, standalone AppRouter of `@ai-threads/sdk/trpc` (client-sdk/src/generated/
 // trpc-router.ts) against the server's real router: the same procedures of the same kinds, the same
-// inputs, outputs and error shape. These are compile-time assertions: `tsc -b` (`npm run check`)
-// fails when the two differ; the runtime part checks the procedure list against the live router.
+// inputs, outputs and error shape, nested groups (`threads.state.revisions`) included. These are
+// compile-time assertions: `tsc -b` (`npm run check`) fails when the two differ; the runtime part
+// checks the procedure list against the live router.
 import type { inferRouterError, inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { createAiThreadsTRPCClient, type AppRouter as GeneratedRouter } from '../../client-sdk/src/trpc.js';
@@ -30,6 +31,10 @@ describe('the generated tRPC router type', () => {
     expectTypeOf<GeneratedClient['apiTokens']>().toEqualTypeOf<ServerClient['apiTokens']>();
     expectTypeOf<GeneratedClient['threads']>().toEqualTypeOf<ServerClient['threads']>();
     expectTypeOf<GeneratedClient['messages']>().toEqualTypeOf<ServerClient['messages']>();
+    // Nested groups are routers of their own on the client: `client.threads.state.revisions.list`.
+    expectTypeOf<GeneratedClient['threads']['state']>().toEqualTypeOf<ServerClient['threads']['state']>();
+    expectTypeOf<GeneratedClient['threads']['state']['revisions']>().toEqualTypeOf<ServerClient['threads']['state']['revisions']>();
+    expectTypeOf<GeneratedClient['messages']['proposal']>().toEqualTypeOf<ServerClient['messages']['proposal']>();
   });
 
   it('is the default router of createAiThreadsTRPCClient', () => {
@@ -57,17 +62,24 @@ describe('the generated tRPC router type', () => {
       'threads.get': 'query',
       'threads.update': 'mutation',
       'threads.delete': 'mutation',
+      'threads.state.get': 'query',
+      'threads.state.patch': 'mutation',
+      'threads.state.revert': 'mutation',
+      'threads.state.revisions.list': 'query',
+      'threads.state.revisions.get': 'query',
       'messages.create': 'mutation',
       'messages.stream': 'subscription',
       'messages.cancel': 'mutation',
       'messages.list': 'query',
       'messages.get': 'query',
+      'messages.proposal.accept': 'mutation',
+      'messages.proposal.reject': 'mutation',
     } satisfies { [P in ProcedurePaths<Kinds<GeneratedRouter>>]: string };
     expect(served).toEqual(generated);
   });
 });
 
-/** `group.key` for every procedure of a Kinds tree. */
+/** The dotted path (`threads.state.revisions.list`) of every procedure of a Kinds tree, at any depth. */
 type ProcedurePaths<T> = {
-  [G in keyof T & string]: T[G] extends string ? G : `${G}.${keyof T[G] & string}`;
+  [G in keyof T & string]: T[G] extends string ? G : `${G}.${ProcedurePaths<T[G]>}`;
 }[keyof T & string];

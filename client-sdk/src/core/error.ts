@@ -80,10 +80,14 @@ export class APIError<
         return new NotFoundError(status, body, message, headers);
       case 409:
         return new ConflictError(status, body, message, headers);
+      case 412:
+        return new PreconditionFailedError(status, body, message, headers);
       case 413:
         return new PayloadTooLargeError(status, body, message, headers);
       case 422:
         return new UnprocessableEntityError(status, body, message, headers);
+      case 428:
+        return new PreconditionRequiredError(status, body, message, headers);
       case 429:
         return new RateLimitError(status, body, message, headers);
       case 502:
@@ -144,6 +148,28 @@ export class NotFoundError extends APIError<404, Headers> {
 /** 409: the thread is answering an earlier message, or the idempotency key is in flight. */
 export class ConflictError extends APIError<409, Headers> {
   override name = 'ConflictError';
+}
+
+/**
+ * 412: the state moved on since the version you sent (`expected_version`, `expected_state_version`
+ * or `If-Match`); nothing was stored. `currentVersion` is the body's `current_version` (the `ETag`
+ * says the same): read the state, apply your change again, and retry with it.
+ */
+export class PreconditionFailedError extends APIError<412, Headers, { message: string; current_version: number }> {
+  override name = 'PreconditionFailedError';
+  /** The state's version now (the body's `current_version`); null when the body did not say. */
+  readonly currentVersion: number | null;
+
+  constructor(status: 412, body: unknown, message: string | undefined, headers: Headers) {
+    super(status, body as { message: string; current_version: number }, message, headers);
+    const current = body && typeof body === 'object' && 'current_version' in body ? body.current_version : undefined;
+    this.currentVersion = typeof current === 'number' ? current : null;
+  }
+}
+
+/** 428: the operation changes the state and needs a precondition: send `expected_version` or `If-Match`. */
+export class PreconditionRequiredError extends APIError<428, Headers> {
+  override name = 'PreconditionRequiredError';
 }
 
 export class PayloadTooLargeError extends APIError<413, Headers> {

@@ -25,6 +25,13 @@ export interface PageFetcher {
   getPage<Item>(request: PageRequest): PagePromise<Item>;
 }
 
+/** An item's cursor: its `id`, or for a list keyed by version (state revisions) its `version`. */
+function cursorOf(item: unknown): number | null {
+  const { id, version } = (item ?? {}) as { id?: unknown; version?: unknown };
+  if (typeof id === 'number') return id;
+  return typeof version === 'number' ? version : null;
+}
+
 export class CursorPage<Item> implements AsyncIterable<Item> {
   /** The items of this page, in list order (threads newest first, messages oldest first). */
   readonly data: Item[];
@@ -58,14 +65,14 @@ export class CursorPage<Item> implements AsyncIterable<Item> {
 
   /**
    * The query of the next page, or null on the last: `after: next_cursor` (list order), or with
-   * `before`, `before: <first id of this page>` (the page before this one).
+   * `before`, `before: <first cursor of this page>` (the page before this one).
    */
   nextPageQuery(): Record<string, unknown> | null {
     if (!this.hasNextPage()) return null;
     const { before: _before, after: _after, ...rest } = this.#request.query;
     if (!this.#backwards) return { ...rest, after: this.nextCursor };
-    const first = this.data[0] as { id?: unknown };
-    return typeof first.id === 'number' ? { ...rest, before: first.id } : null;
+    const first = cursorOf(this.data[0]);
+    return first === null ? null : { ...rest, before: first };
   }
 
   getNextPage(): PagePromise<Item> {

@@ -12,6 +12,13 @@ export interface RequestOptions {
    * retry never creates a second thread or message; set it to make your own retries safe too.
    */
   idempotencyKey?: string;
+  /**
+   * The state version you last saw, sent as `If-Match: "<version>"` (`'*'`: any version): the
+   * precondition of `threads.state.patch`, `threads.state.revert`, `messages.proposal.accept`, and
+   * optionally of `messages.create` and `messages.stream`. The same as `expected_version` (or
+   * `expected_state_version`) in the body; a stale one throws PreconditionFailedError.
+   */
+  ifMatch?: number | '*';
   /** Extra headers; `null` removes one the client would send. */
   headers?: Record<string, string | null | undefined>;
 }

@@ -2,13 +2,22 @@
 // read from the fetch body with the SSE parser. When the connection drops (or stays silent for
 // `timeout`) before `response.completed` or `error`, it reconnects with `Last-Event-ID` and the same
 // body and Idempotency-Key, up to `maxRetries` times; the server sends only what was missed.
-import type { MessagePair, MessageStreamEvent } from '../types.js';
+import type { MessagePair, MessageStreamEvent, MessageStreamEventName } from '../types.js';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, AiThreadsError } from './error.js';
 import type { OpenResponse } from '../client.js';
 import { SSEStreamDecoder, type ServerSentEvent } from './sse.js';
 import { backoffMs, linkedController, sleep, timeout } from './utils.js';
 
-const EVENT_NAMES = new Set<string>(['message.created', 'response.delta', 'response.completed', 'error']);
+// Every event the contracts name: one they add is a compile error here until it is listed.
+const EVENT_NAMES = new Set<string>(
+  Object.keys({
+    'message.created': true,
+    'response.delta': true,
+    'state.delta': true,
+    'response.completed': true,
+    error: true,
+  } satisfies Record<MessageStreamEventName, true>),
+);
 
 export interface MessageStreamOptions {
   maxRetries: number;

@@ -175,9 +175,93 @@ export interface paths {
         head?: never;
         /**
          * Update a thread
-         * @description Changes the title, instructions or metadata (replaced as a whole). `null` clears title or instructions.
+         * @description Changes the title, instructions, metadata (replaced as a whole) or `state_review`. `null` clears title or instructions. The state changes through PATCH .../state, messages, revert and proposals.
          */
         patch: operations["threads.update"];
+        trace?: never;
+    };
+    "/ai/threads/{thread-id}/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a thread's state
+         * @description The state and its version. The REST face sends the version as the `ETag` (`"<version>"`).
+         */
+        get: operations["threads.state.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Patch a thread's state
+         * @description Changes the state with exactly one of `merge_patch` (RFC 7396) or `json_patch` (RFC 6902, all six operations). The REST face also takes the raw patch as the body, as `application/merge-patch+json` or `application/json-patch+json`. A JSON Patch that does not apply (a failed `test`, a missing path) is a 409 naming the operation; a result over the state limits a 422. A change makes a revision (`source: "state"`); a patch that changes nothing makes none. Conditional: send the version you last saw as `If-Match: "<version>"` (REST; `*` matches any) or `expected_version`; without it the answer is 428, with a stale one 412 (nothing stored).
+         */
+        patch: operations["threads.state.patch"];
+        trace?: never;
+    };
+    "/ai/threads/{thread-id}/state/revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revert the state to a version
+         * @description The state of `version` becomes the state again, as a new revision (`source: "revert"`); history is never rewritten. Reverting to a state equal to the current one changes nothing (no revision). Conditional: send the version you last saw as `If-Match: "<version>"` (REST; `*` matches any) or `expected_version`; without it the answer is 428, with a stale one 412 (nothing stored).
+         */
+        post: operations["threads.state.revert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ai/threads/{thread-id}/state/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a thread's state revisions
+         * @description Newest first, with cursor pagination on versions: `next_cursor` continues the list (pass it as `after`: older versions); `before` gives the newer ones.
+         */
+        get: operations["threads.state.revisions.list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ai/threads/{thread-id}/state/revisions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a state revision
+         * @description One revision, with the whole state of its version.
+         */
+        get: operations["threads.state.revisions.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/ai/threads/{thread-id}/messages": {
@@ -244,6 +328,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ai/threads/{thread-id}/messages/{message-id}/proposal/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept the AI's proposal
+         * @description Review mode: applies the proposal's patch to the current state (409 when it no longer applies), as a revision (`source: "proposal"`), and marks it `accepted`. With `paths`, only the operations at or under those JSON Pointers are applied. 409 when the proposal is not pending; 404 for a message without one. Conditional: send the version you last saw as `If-Match: "<version>"` (REST; `*` matches any) or `expected_version`; without it the answer is 428, with a stale one 412 (nothing stored).
+         */
+        post: operations["messages.proposal.accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ai/threads/{thread-id}/messages/{message-id}/proposal/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject the AI's proposal
+         * @description Review mode: marks the proposal `rejected`; the state is left as it is. 409 when it is not pending.
+         */
+        post: operations["messages.proposal.reject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ai/threads/{thread-id}/messages/stream": {
         parameters: {
             query?: never;
@@ -255,7 +379,7 @@ export interface paths {
         put?: never;
         /**
          * Create a message and stream the answer
-         * @description The seed endpoint, answered as server-sent events: `message.created` (your message, stored), `response.delta` (`{"delta": "..."}`, the text as it arrives), then `response.completed` (`{"createdMessage", "responseMessage"}`) or `error` (`{"message", "status"}`). Every event has an id; reconnect with the same request and a `Last-Event-ID` header to get what you missed. A disconnect does not stop the answer: it is stored. Refusals before the first event are ordinary JSON errors.
+         * @description The seed endpoint, answered as server-sent events: `message.created` (your message, stored), `response.delta` (`{"delta": "..."}`, the text as it arrives), `state.delta` (`{"patch", "proposed"}`, each change the AI makes to the state), then `response.completed` (`{"createdMessage", "responseMessage"}`) or `error` (`{"message", "status"}`). Every event has an id; reconnect with the same request and a `Last-Event-ID` header to get what you missed. A disconnect does not stop the answer: it is stored. Refusals before the first event are ordinary JSON errors.
          */
         post: operations["messages.stream"];
         delete?: never;
@@ -329,6 +453,13 @@ export interface components {
             state: {
                 [key: string]: unknown;
             } | null;
+            /** @description The state version: 0 while never set, +1 with every change. */
+            state_version: number;
+            /**
+             * @description `auto` (the default): the AI's changes are applied. `review`: they are proposed, for a person to accept or reject.
+             * @enum {string}
+             */
+            state_review: "auto" | "review";
             /** @description Up to 16 string pairs (keys up to 64 characters, values up to 512). */
             metadata: {
                 [key: string]: string;
@@ -354,6 +485,75 @@ export interface components {
             /** @description The next page in the same direction: pass it as `after` (or as `before` when paging with `before`); null at the end. */
             next_cursor: number | null;
         };
+        ThreadState: {
+            /** @description The state; null while it was never set. */
+            state: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The state version: 0 while never set, +1 with every change. */
+            version: number;
+        };
+        StateRevisionPage: {
+            data: components["schemas"]["StateRevision"][];
+            has_more: boolean;
+            /** @description The next page in the same direction: pass it as `after` (or as `before` when paging with `before`); null at the end. */
+            next_cursor: number | null;
+        };
+        StateRevision: {
+            /** @description The version this revision made. */
+            version: number;
+            /**
+             * @description What made the change: `thread` (the state given at creation), `message` (a state sent with a message), `ai` (the AI, with its reply), `state` (PATCH .../state), `revert`, or `proposal` (an accepted proposal).
+             * @enum {string}
+             */
+            source: "thread" | "message" | "ai" | "state" | "revert" | "proposal";
+            /** @description `message`: the user message; `ai`: the reply; `proposal`: the message whose proposal was accepted; else null. */
+            message_id: number | null;
+            /** @description The JSON Patch from the previous version's state to this one. */
+            patch: components["schemas"]["JsonPatch"];
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            created_at: string;
+        };
+        /** @description One JSON Patch (RFC 6902) operation. */
+        JsonPatchOperation: {
+            /** @enum {string} */
+            op: "add" | "remove" | "replace" | "move" | "copy" | "test";
+            /** @description A JSON Pointer (RFC 6901): `""` is the whole state, `~0` is `~`, `~1` is `/`. */
+            path: string;
+            /** @description `move` and `copy`: the JSON Pointer to take the value from. */
+            from?: string;
+            /** @description `add`, `replace` and `test`: the value. */
+            value?: unknown;
+        };
+        /** @description A JSON Patch (RFC 6902): operations applied in order. */
+        JsonPatch: components["schemas"]["JsonPatchOperation"][];
+        StateRevisionWithState: {
+            /** @description The version this revision made. */
+            version: number;
+            /**
+             * @description What made the change: `thread` (the state given at creation), `message` (a state sent with a message), `ai` (the AI, with its reply), `state` (PATCH .../state), `revert`, or `proposal` (an accepted proposal).
+             * @enum {string}
+             */
+            source: "thread" | "message" | "ai" | "state" | "revert" | "proposal";
+            /** @description `message`: the user message; `ai`: the reply; `proposal`: the message whose proposal was accepted; else null. */
+            message_id: number | null;
+            /** @description The JSON Patch from the previous version's state to this one. */
+            patch: components["schemas"]["JsonPatch"];
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            created_at: string;
+            /** @description The whole state of this version. */
+            state: {
+                [key: string]: unknown;
+            } | null;
+        };
         MessagePair: {
             /** @description Your message, as stored. */
             createdMessage: components["schemas"]["Message"];
@@ -363,6 +563,19 @@ export interface components {
         Usage: {
             prompt_tokens: number;
             completion_tokens: number;
+        };
+        Proposal: {
+            /**
+             * @description `pending` until accepted or rejected; `superseded` when a newer reply proposed again first.
+             * @enum {string}
+             */
+            status: "pending" | "accepted" | "rejected" | "superseded";
+            /** @description The JSON Patch from the state the AI started from to the proposed state. */
+            patch: components["schemas"]["JsonPatch"];
+            /** @description The state the AI proposes. */
+            proposed_state: {
+                [key: string]: unknown;
+            };
         };
         Message: {
             id: number;
@@ -395,6 +608,12 @@ export interface components {
             context_truncated: boolean;
             /** @description Failed or cancelled user messages: why. */
             error: string | null;
+            /** @description Completed assistant messages: the thread's state version after this reply; else null. */
+            state_version: number | null;
+            /** @description Assistant messages: the JSON Patch from the state the AI started from to `updated_state` (`[]` when nothing changed); null on user messages and on answers stored before state was versioned. */
+            state_patch: components["schemas"]["JsonPatch"] | null;
+            /** @description Review mode: the AI's proposed change, for a person to accept or reject; else null. */
+            proposal: components["schemas"]["Proposal"] | null;
             /**
              * Format: date-time
              * @description ISO-8601 UTC timestamp
@@ -414,6 +633,16 @@ export interface components {
             /** @description The answer so far, `cancelled`; null when none was stored. */
             responseMessage: components["schemas"]["Message"] | null;
         };
+        ProposalAccepted: {
+            /** @description The state; null while it was never set. */
+            state: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The state version: 0 while never set, +1 with every change. */
+            version: number;
+            /** @description The message, its proposal now `accepted`. */
+            message: components["schemas"]["Message"];
+        };
         /** @description An error: a human-readable message. */
         ErrorBody: {
             message: string;
@@ -426,7 +655,7 @@ export interface components {
             };
         };
         /** @description One event's data, as its `data:` line holds it; `type` is the event's name. */
-        StreamEventData: components["schemas"]["StreamMessageCreated"] | components["schemas"]["StreamResponseDelta"] | components["schemas"]["StreamResponseCompleted"] | components["schemas"]["StreamError"];
+        StreamEventData: components["schemas"]["StreamMessageCreated"] | components["schemas"]["StreamResponseDelta"] | components["schemas"]["StreamStateDelta"] | components["schemas"]["StreamResponseCompleted"] | components["schemas"]["StreamError"];
         /** @description `message.created`: your message, as stored. */
         StreamMessageCreated: {
             id: number;
@@ -459,6 +688,12 @@ export interface components {
             context_truncated: boolean;
             /** @description Failed or cancelled user messages: why. */
             error: string | null;
+            /** @description Completed assistant messages: the thread's state version after this reply; else null. */
+            state_version: number | null;
+            /** @description Assistant messages: the JSON Patch from the state the AI started from to `updated_state` (`[]` when nothing changed); null on user messages and on answers stored before state was versioned. */
+            state_patch: components["schemas"]["JsonPatch"] | null;
+            /** @description Review mode: the AI's proposed change, for a person to accept or reject; else null. */
+            proposal: components["schemas"]["Proposal"] | null;
             /**
              * Format: date-time
              * @description ISO-8601 UTC timestamp
@@ -474,6 +709,15 @@ export interface components {
             type: "response.delta";
             /** @description The next piece of the answer text. */
             delta: string;
+        };
+        /** @description `state.delta`: a change the AI made to the state while answering; applied in order to the state it started from, the patches give `updated_state` (or, in review mode, the proposal's `proposed_state`). */
+        StreamStateDelta: {
+            /** @constant */
+            type: "state.delta";
+            /** @description One update_state call's change, relative to the state before it. */
+            patch: components["schemas"]["JsonPatch"];
+            /** @description true in review mode: the change is proposed, not applied. */
+            proposed: boolean;
         };
         /** @description `response.completed`: both messages as stored, as the non-streamed endpoint answers them. */
         StreamResponseCompleted: {
@@ -1433,6 +1677,11 @@ export interface operations {
                     state?: {
                         [key: string]: unknown;
                     };
+                    /**
+                     * @description `auto` (the default): the AI's changes are applied. `review`: they are proposed, for a person to accept or reject.
+                     * @enum {string}
+                     */
+                    state_review?: "auto" | "review";
                 };
             };
         };
@@ -1802,6 +2051,11 @@ export interface operations {
                     metadata?: {
                         [key: string]: string;
                     };
+                    /**
+                     * @description `auto` (the default): the AI's changes are applied. `review`: they are proposed, for a person to accept or reject.
+                     * @enum {string}
+                     */
+                    state_review?: "auto" | "review";
                 };
             };
         };
@@ -1880,6 +2134,689 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "threads.state.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
+                "thread-id": number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadState"];
+                };
+            };
+            /** @description No, unknown, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller or its token lacks the permission. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource for this caller. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "threads.state.patch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
+                "thread-id": number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description A JSON Merge Patch (RFC 7396): an object; `null` removes a key. */
+                    merge_patch?: {
+                        [key: string]: unknown;
+                    };
+                    /** @description A JSON Patch (RFC 6902): all six operations, `test` included. */
+                    json_patch?: {
+                        /** @enum {string} */
+                        op: "add" | "remove" | "replace" | "move" | "copy" | "test";
+                        path: string;
+                        from?: string;
+                        value?: unknown;
+                    }[];
+                    /** @description The state version you last saw (the precondition; the REST face also takes `If-Match: "<version>"`). A stale version is a 412 and nothing is stored. */
+                    expected_version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadState"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No, unknown, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller or its token lacks the permission. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource for this caller. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy: the thread is answering an earlier message, or the idempotency key is in flight. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over the size limit. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Error. */
+            428: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "threads.state.revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
+                "thread-id": number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The version whose state to restore. */
+                    version: number;
+                    /** @description The state version you last saw (the precondition; the REST face also takes `If-Match: "<version>"`). A stale version is a 412 and nothing is stored. */
+                    expected_version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadState"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No, unknown, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller or its token lacks the permission. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource for this caller. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over the size limit. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Error. */
+            428: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "threads.state.revisions.list": {
+        parameters: {
+            query?: {
+                limit?: number;
+                after?: number;
+                before?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
+                "thread-id": number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateRevisionPage"];
+                };
+            };
+            /** @description No, unknown, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller or its token lacks the permission. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource for this caller. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "threads.state.revisions.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
+                "thread-id": number;
+                /**
+                 * @description A state version of that thread (a revision).
+                 * @example 3
+                 */
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateRevisionWithState"];
+                };
+            };
+            /** @description No, unknown, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller or its token lacks the permission. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource for this caller. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2056,16 +2993,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "content": "Hello!",
-                 *       "state": {
-                 *         "form": {
-                 *           "field": "value"
-                 *         }
-                 *       }
-                 *     }
-                 */
                 "application/json": {
                     /**
                      * @description Content of the message (max 5000 characters, counted as Unicode code points).
@@ -2083,6 +3010,8 @@ export interface operations {
                     state?: {
                         [key: string]: unknown;
                     };
+                    /** @description Optional precondition: the state version you last saw (REST also takes `If-Match: "<version>"`). Stale: 412, nothing stored, no AI call. */
+                    expected_state_version?: number;
                 };
             };
         };
@@ -2155,6 +3084,18 @@ export interface operations {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2508,6 +3449,345 @@ export interface operations {
             };
         };
     };
+    "messages.proposal.accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
+                "thread-id": number;
+                /**
+                 * @description The id of a message of that thread.
+                 * @example 2
+                 */
+                "message-id": number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description Accept only the operations at or under these JSON Pointers (`/form/color`). */
+                    paths?: string[];
+                    /** @description The state version you last saw (the precondition; the REST face also takes `If-Match: "<version>"`). A stale version is a 412 and nothing is stored. */
+                    expected_version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalAccepted"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No, unknown, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller or its token lacks the permission. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource for this caller. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy: the thread is answering an earlier message, or the idempotency key is in flight. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over the size limit. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Error. */
+            428: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "messages.proposal.reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
+                "thread-id": number;
+                /**
+                 * @description The id of a message of that thread.
+                 * @example 2
+                 */
+                "message-id": number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No, unknown, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller or its token lacks the permission. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource for this caller. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy: the thread is answering an earlier message, or the idempotency key is in flight. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over the size limit. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     "messages.stream": {
         parameters: {
             query?: never;
@@ -2534,16 +3814,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "content": "Hello!",
-                 *       "state": {
-                 *         "form": {
-                 *           "field": "value"
-                 *         }
-                 *       }
-                 *     }
-                 */
                 "application/json": {
                     /**
                      * @description Content of the message (max 5000 characters, counted as Unicode code points).
@@ -2561,6 +3831,8 @@ export interface operations {
                     state?: {
                         [key: string]: unknown;
                     };
+                    /** @description Optional precondition: the state version you last saw (REST also takes `If-Match: "<version>"`). Stale: 412, nothing stored, no AI call. */
+                    expected_state_version?: number;
                 };
             };
         };
@@ -2649,6 +3921,18 @@ export interface operations {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -118,6 +118,11 @@ export interface components {
             state?: {
                 [key: string]: unknown;
             };
+            /**
+             * @description `auto` (the default): the AI's changes are applied. `review`: they are proposed, for a person to accept or reject.
+             * @enum {string}
+             */
+            state_review?: "auto" | "review";
         };
         Thread: {
             id: number;
@@ -128,6 +133,13 @@ export interface components {
             state: {
                 [key: string]: unknown;
             } | null;
+            /** @description The state version: 0 while never set, +1 with every change. */
+            state_version: number;
+            /**
+             * @description `auto` (the default): the AI's changes are applied. `review`: they are proposed, for a person to accept or reject.
+             * @enum {string}
+             */
+            state_review: "auto" | "review";
             /** @description Up to 16 string pairs (keys up to 64 characters, values up to 512). */
             metadata: {
                 [key: string]: string;
@@ -177,9 +189,120 @@ export interface components {
             metadata?: {
                 [key: string]: string;
             };
+            /**
+             * @description `auto` (the default): the AI's changes are applied. `review`: they are proposed, for a person to accept or reject.
+             * @enum {string}
+             */
+            state_review?: "auto" | "review";
         };
         ThreadsDeleteInput: {
             threadId: number;
+        };
+        ThreadsStateGetInput: {
+            threadId: number;
+        };
+        ThreadState: {
+            /** @description The state; null while it was never set. */
+            state: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The state version: 0 while never set, +1 with every change. */
+            version: number;
+        };
+        ThreadsStatePatchInput: {
+            threadId: number;
+            /** @description A JSON Merge Patch (RFC 7396): an object; `null` removes a key. */
+            merge_patch?: {
+                [key: string]: unknown;
+            };
+            /** @description A JSON Patch (RFC 6902): all six operations, `test` included. */
+            json_patch?: unknown[];
+            /** @description The state version you last saw (the precondition; the REST face also takes `If-Match: "<version>"`). A stale version is a 412 and nothing is stored. */
+            expected_version?: number;
+        };
+        ThreadsStateRevertInput: {
+            threadId: number;
+            /** @description The version whose state to restore. */
+            version: number;
+            /** @description The state version you last saw (the precondition; the REST face also takes `If-Match: "<version>"`). A stale version is a 412 and nothing is stored. */
+            expected_version?: number;
+        };
+        ThreadsStateRevisionsListInput: {
+            threadId: number;
+            /**
+             * @description Page size, 1 to 100.
+             * @default 20
+             */
+            limit?: number;
+            /** @description Return revisions older than this version. */
+            after?: number;
+            /** @description Return revisions newer than this version. */
+            before?: number;
+        };
+        StateRevisionPage: {
+            data: components["schemas"]["StateRevision"][];
+            has_more: boolean;
+            /** @description The next page in the same direction: pass it as `after` (or as `before` when paging with `before`); null at the end. */
+            next_cursor: number | null;
+        };
+        StateRevision: {
+            /** @description The version this revision made. */
+            version: number;
+            /**
+             * @description What made the change: `thread` (the state given at creation), `message` (a state sent with a message), `ai` (the AI, with its reply), `state` (PATCH .../state), `revert`, or `proposal` (an accepted proposal).
+             * @enum {string}
+             */
+            source: "thread" | "message" | "ai" | "state" | "revert" | "proposal";
+            /** @description `message`: the user message; `ai`: the reply; `proposal`: the message whose proposal was accepted; else null. */
+            message_id: number | null;
+            /** @description The JSON Patch from the previous version's state to this one. */
+            patch: components["schemas"]["JsonPatch"];
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            created_at: string;
+        };
+        /** @description One JSON Patch (RFC 6902) operation. */
+        JsonPatchOperation: {
+            /** @enum {string} */
+            op: "add" | "remove" | "replace" | "move" | "copy" | "test";
+            /** @description A JSON Pointer (RFC 6901): `""` is the whole state, `~0` is `~`, `~1` is `/`. */
+            path: string;
+            /** @description `move` and `copy`: the JSON Pointer to take the value from. */
+            from?: string;
+            /** @description `add`, `replace` and `test`: the value. */
+            value?: unknown;
+        };
+        /** @description A JSON Patch (RFC 6902): operations applied in order. */
+        JsonPatch: components["schemas"]["JsonPatchOperation"][];
+        ThreadsStateRevisionsGetInput: {
+            threadId: number;
+            version: number;
+        };
+        StateRevisionWithState: {
+            /** @description The version this revision made. */
+            version: number;
+            /**
+             * @description What made the change: `thread` (the state given at creation), `message` (a state sent with a message), `ai` (the AI, with its reply), `state` (PATCH .../state), `revert`, or `proposal` (an accepted proposal).
+             * @enum {string}
+             */
+            source: "thread" | "message" | "ai" | "state" | "revert" | "proposal";
+            /** @description `message`: the user message; `ai`: the reply; `proposal`: the message whose proposal was accepted; else null. */
+            message_id: number | null;
+            /** @description The JSON Patch from the previous version's state to this one. */
+            patch: components["schemas"]["JsonPatch"];
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp
+             * @example 2026-01-31T12:00:00.000Z
+             */
+            created_at: string;
+            /** @description The whole state of this version. */
+            state: {
+                [key: string]: unknown;
+            } | null;
         };
         MessagesCreateInput: {
             threadId: number;
@@ -199,6 +322,8 @@ export interface components {
             state?: {
                 [key: string]: unknown;
             };
+            /** @description Optional precondition: the state version you last saw (REST also takes `If-Match: "<version>"`). Stale: 412, nothing stored, no AI call. */
+            expected_state_version?: number;
         };
         MessagePair: {
             /** @description Your message, as stored. */
@@ -209,6 +334,19 @@ export interface components {
         Usage: {
             prompt_tokens: number;
             completion_tokens: number;
+        };
+        Proposal: {
+            /**
+             * @description `pending` until accepted or rejected; `superseded` when a newer reply proposed again first.
+             * @enum {string}
+             */
+            status: "pending" | "accepted" | "rejected" | "superseded";
+            /** @description The JSON Patch from the state the AI started from to the proposed state. */
+            patch: components["schemas"]["JsonPatch"];
+            /** @description The state the AI proposes. */
+            proposed_state: {
+                [key: string]: unknown;
+            };
         };
         Message: {
             id: number;
@@ -241,6 +379,12 @@ export interface components {
             context_truncated: boolean;
             /** @description Failed or cancelled user messages: why. */
             error: string | null;
+            /** @description Completed assistant messages: the thread's state version after this reply; else null. */
+            state_version: number | null;
+            /** @description Assistant messages: the JSON Patch from the state the AI started from to `updated_state` (`[]` when nothing changed); null on user messages and on answers stored before state was versioned. */
+            state_patch: components["schemas"]["JsonPatch"] | null;
+            /** @description Review mode: the AI's proposed change, for a person to accept or reject; else null. */
+            proposal: components["schemas"]["Proposal"] | null;
             /**
              * Format: date-time
              * @description ISO-8601 UTC timestamp
@@ -266,6 +410,8 @@ export interface components {
             state?: {
                 [key: string]: unknown;
             };
+            /** @description Optional precondition: the state version you last saw (REST also takes `If-Match: "<version>"`). Stale: 412, nothing stored, no AI call. */
+            expected_state_version?: number;
             /** @description Resume after this event id (the `Last-Event-ID` header on REST). */
             lastEventId?: string;
         };
@@ -278,6 +424,13 @@ export interface components {
             event: "response.delta";
             data: {
                 delta: string;
+            };
+        } | {
+            /** @constant */
+            event: "state.delta";
+            data: {
+                patch: components["schemas"]["JsonPatch"];
+                proposed: boolean;
             };
         } | {
             /** @constant */
@@ -321,6 +474,28 @@ export interface components {
             next_cursor: number | null;
         };
         MessagesGetInput: {
+            threadId: number;
+            messageId: number;
+        };
+        MessagesProposalAcceptInput: {
+            threadId: number;
+            messageId: number;
+            /** @description Accept only the operations at or under these JSON Pointers (`/form/color`). */
+            paths?: string[];
+            /** @description The state version you last saw (the precondition; the REST face also takes `If-Match: "<version>"`). A stale version is a 412 and nothing is stored. */
+            expected_version?: number;
+        };
+        ProposalAccepted: {
+            /** @description The state; null while it was never set. */
+            state: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The state version: 0 while never set, +1 with every change. */
+            version: number;
+            /** @description The message, its proposal now `accepted`. */
+            message: components["schemas"]["Message"];
+        };
+        MessagesProposalRejectInput: {
             threadId: number;
             messageId: number;
         };
@@ -372,6 +547,20 @@ export type AppRouter = TRPCBuiltRouter<Root, {
     update: TRPCMutationProcedure<Def<Schemas['ThreadsUpdateInput'], Schemas['Thread']>>;
     /** Delete a thread. `DELETE /ai/threads/{thread-id}` on REST. */
     delete: TRPCMutationProcedure<Def<Schemas['ThreadsDeleteInput'], void>>;
+    state: {
+      /** Get a thread's state. `GET /ai/threads/{thread-id}/state` on REST. */
+      get: TRPCQueryProcedure<Def<Schemas['ThreadsStateGetInput'], Schemas['ThreadState']>>;
+      /** Patch a thread's state. `PATCH /ai/threads/{thread-id}/state` on REST. */
+      patch: TRPCMutationProcedure<Def<Schemas['ThreadsStatePatchInput'], Schemas['ThreadState']>>;
+      /** Revert the state to a version. `POST /ai/threads/{thread-id}/state/revert` on REST. */
+      revert: TRPCMutationProcedure<Def<Schemas['ThreadsStateRevertInput'], Schemas['ThreadState']>>;
+      revisions: {
+        /** List a thread's state revisions. `GET /ai/threads/{thread-id}/state/revisions` on REST. */
+        list: TRPCQueryProcedure<Def<Schemas['ThreadsStateRevisionsListInput'], Schemas['StateRevisionPage']>>;
+        /** Get a state revision. `GET /ai/threads/{thread-id}/state/revisions/{version}` on REST. */
+        get: TRPCQueryProcedure<Def<Schemas['ThreadsStateRevisionsGetInput'], Schemas['StateRevisionWithState']>>;
+      };
+    };
   };
   messages: {
     /** Create a message. `POST /ai/threads/{thread-id}/messages` on REST. */
@@ -390,5 +579,17 @@ export type AppRouter = TRPCBuiltRouter<Root, {
     list: TRPCQueryProcedure<Def<Schemas['MessagesListInput'], Schemas['MessagePage']>>;
     /** Get a message. `GET /ai/threads/{thread-id}/messages/{message-id}` on REST. */
     get: TRPCQueryProcedure<Def<Schemas['MessagesGetInput'], Schemas['Message']>>;
+    proposal: {
+      /**
+       * Accept the AI's proposal. `POST
+       * /ai/threads/{thread-id}/messages/{message-id}/proposal/accept` on REST.
+       */
+      accept: TRPCMutationProcedure<Def<Schemas['MessagesProposalAcceptInput'], Schemas['ProposalAccepted']>>;
+      /**
+       * Reject the AI's proposal. `POST
+       * /ai/threads/{thread-id}/messages/{message-id}/proposal/reject` on REST.
+       */
+      reject: TRPCMutationProcedure<Def<Schemas['MessagesProposalRejectInput'], Schemas['Message']>>;
+    };
   };
 }>;

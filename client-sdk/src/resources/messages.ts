@@ -2,7 +2,7 @@
 // table's `messages` (messages.create, messages.stream, messages.cancel, messages.list,
 // messages.get).
 // Do not edit: change the contracts (contracts/src) and run it again.
-// `client.messages`: one method per operation.
+// `client.messages`: one method per operation, and `.proposal` for `messages.proposal`.
 
 import type { APIPromise } from '../core/api-promise.js';
 import type { PagePromise } from '../core/pagination.js';
@@ -10,8 +10,12 @@ import type { RequestOptions } from '../core/request-options.js';
 import { APIResource, path } from '../core/resource.js';
 import type { MessageStream } from '../core/streaming.js';
 import type { CancelResult, Message, MessageCreateParams, MessageListParams, MessagePair, MessageStreamParams } from '../types.js';
+import { ProposalResource } from './messages-proposal.js';
 
 export class Messages extends APIResource {
+  /** `client.messages.proposal`: `accept`, `reject`. */
+  readonly proposal: ProposalResource = new ProposalResource(this._client);
+
   /**
    * Create a message.
    *
@@ -32,7 +36,8 @@ export class Messages extends APIResource {
    * Create a message and stream the answer.
    *
    * The seed endpoint, answered as server-sent events: `message.created` (your message, stored),
-   * `response.delta` (`{"delta": "..."}`, the text as it arrives), then `response.completed`
+   * `response.delta` (`{"delta": "..."}`, the text as it arrives), `state.delta` (`{"patch",
+   * "proposed"}`, each change the AI makes to the state), then `response.completed`
    * (`{"createdMessage", "responseMessage"}`) or `error` (`{"message", "status"}`). Every event has
    * an id; reconnect with the same request and a `Last-Event-ID` header to get what you missed. A
    * disconnect does not stop the answer: it is stored. Refusals before the first event are ordinary

@@ -1,11 +1,12 @@
 // The SDK's generator: from the contracts table and the OpenAPI document (itself made from the
 // contracts), writes what client-sdk/ would otherwise restate by hand —
 //   src/types.ts              the public type names (aliases of src/generated/api.ts),
-//   src/resources/*.ts        one class per group of the contracts table (`client.threads`, …),
+//   src/resources/*.ts        one class per group of the contracts table (`client.threads`, …), a
+//                             nested group a property of its parent's (`client.threads.state`),
 //   src/generated/trpc-router.ts  a standalone AppRouter type for `@ai-threads/sdk/trpc`.
 // write.ts calls it (`npm run sdk:generate`, and `--check` for the drift check). Edit it when an
 // operation needs something the SDK cannot express yet; never edit its output.
-import { contracts, PERMISSIONS, type Operation } from '@ai-threads/contracts';
+import { contracts, isOperation, PERMISSIONS, type Operation } from '@ai-threads/contracts';
 import openapiTS, { astToString } from 'openapi-typescript';
 import type { OpenAPIObject } from 'trpc-to-openapi';
 import { z } from 'zod';
@@ -66,11 +67,15 @@ const sentence = (text: string) => (/[.!?]$/.test(text) ? text : `${text}.`);
 // The REST client: what each operation looks like as an SDK method.
 
 interface Group {
-  /** The contracts table's key, and the client's property: `apiTokens`. */
+  /** The contracts table's key, and the property on the client or the parent resource: `revisions`. */
   key: string;
+  /** The keys from the table's root: `threads.state.revisions`. */
+  dotted: string;
   className: string;
   file: string;
   methods: Method[];
+  /** Sub-resources: a nested group of the table (`client.threads.state`). */
+  children: Group[];
 }
 
 interface Method {
@@ -94,11 +99,16 @@ const REF = '#/components/schemas/';
 /** The SDK's method name for a contract key: `get` is `retrieve`, as in openai-node. */
 const methodName = (key: string) => (key === 'get' ? 'retrieve' : key);
 
+const singular = (name: string) => (name.endsWith('s') ? name.slice(0, -1) : name);
+
 /**
  * The prefix of a group's type names: the singular of a plural group (`threads` → `Thread`, so
- * `ThreadCreateParams`), nothing for others (`auth.signUp` → `SignUpParams`).
+ * `ThreadCreateParams`), nothing for other top-level groups (`auth.signUp` → `SignUpParams`). A
+ * nested group adds its own singular to its parent's (`threads.state.revisions` →
+ * `ThreadStateRevision`, so `ThreadStateRevisionListParams`).
  */
-const typePrefix = (group: string) => (group.endsWith('s') ? pascal(group.slice(0, -1)) : '');
+const typePrefix = (parent: string | undefined, key: string) =>
+  parent === undefined ? (key.endsWith('s') ? pascal(singular(key)) : '') : `${parent}${pascal(singular(key))}`;
 
 class RestModel {
   readonly groups: Group[] = [];
@@ -109,11 +119,27 @@ class RestModel {
 
   constructor(readonly doc: OpenAPIObject) {
     this.#schemas = (doc.components?.schemas ?? {}) as Record<string, Json>;
-    for (const [key, table] of Object.entries(contracts)) {
-      const className = this.#schemas[pascal(key)] ? `${pascal(key)}Resource` : pascal(key);
-      const methods = Object.entries(table as Record<string, Operation>).map(([name, op]) => this.#method(key, name, op));
-      this.groups.push({ key, className, file: kebab(key), methods });
+    for (const [key, table] of Object.entries(contracts)) this.groups.push(this.#group([key], undefined, table));
+    const classes = new Set<string>();
+    for (const group of this.groups.flatMap(descendants)) {
+      if (classes.has(group.className)) throw new Error(`${group.dotted}: two resource classes named ${group.className}`);
+      classes.add(group.className);
     }
+  }
+
+  /** A group of the table and its nested groups, at `keys` from the root. */
+  #group(keys: string[], parentPrefix: string | undefined, table: object): Group {
+    const key = keys[keys.length - 1]!;
+    const dotted = keys.join('.');
+    const prefix = typePrefix(parentPrefix, key);
+    const className = this.#schemas[pascal(key)] ? `${pascal(key)}Resource` : pascal(key);
+    const methods: Method[] = [];
+    const children: Group[] = [];
+    for (const [name, node] of Object.entries(table)) {
+      if (isOperation(node)) methods.push(this.#method(dotted, prefix, name, node));
+      else children.push(this.#group([...keys, name], prefix, node as object));
+    }
+    return { key, dotted, className, file: kebab(keys.join('-')), methods, children };
   }
 
   #resolve(schema: Json | undefined): Json | undefined {
@@ -127,10 +153,10 @@ class RestModel {
     return operation;
   }
 
-  #method(group: string, key: string, op: Operation): Method {
+  #method(group: string, prefix: string, key: string, op: Operation): Method {
     const operation = this.#operation(op);
     const name = methodName(key);
-    const typeBase = `${typePrefix(group)}${pascal(name)}`;
+    const typeBase = `${prefix}${pascal(name)}`;
     const parameters = (operation['parameters'] ?? []) as Json[];
     const pathParams = [...op.routePath.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]!);
 
@@ -242,7 +268,10 @@ function typesFile(model: RestModel): string {
   ].join('\n');
 }
 
-function methodSource(group: Group, method: Method): string {
+/** A group and every group nested in it, parents first. */
+const descendants = (group: Group): Group[] => [group, ...group.children.flatMap(descendants)];
+
+function methodSource(method: Method): string {
   const { op } = method;
   const args = method.pathParams.map((param) => `${param}: number`);
   if (method.body) args.push(`body: ${method.body.type}${method.body.optional ? ' = {}' : ''}`);
@@ -278,6 +307,12 @@ function methodSource(group: Group, method: Method): string {
   return `${doc}  ${method.name}(${args.join(', ')}): ${returns} {\n    return ${call};\n  }`;
 }
 
+/** The property that holds a nested group's resource: `client.threads.state`. */
+function subResourceSource(child: Group): string {
+  const members = [...child.methods.map((m) => `\`${m.name}\``), ...child.children.map((c) => `\`.${c.key}\``)];
+  return `${docComment([`\`client.${child.dotted}\`: ${members.join(', ')}.`], '  ')}  readonly ${child.key}: ${child.className} = new ${child.className}(this._client);`;
+}
+
 function resourceFile(group: Group): string {
   const types = new Set<string>();
   const core = new Set<string>(['RequestOptions']);
@@ -297,14 +332,20 @@ function resourceFile(group: Group): string {
     `import { APIResource${usesPath ? ', path' : ''} } from '../core/resource.js';`,
     core.has('MessageStream') && "import type { MessageStream } from '../core/streaming.js';",
     types.size > 0 && `import type { ${[...types].sort().join(', ')} } from '../types.js';`,
+    ...group.children.map((child) => `import { ${child.className} } from './${child.file}.js';`),
   ].filter(Boolean);
   const operations = group.methods.map((m) => m.op.name).join(', ');
+  const about = [
+    `\`client.${group.dotted}\`: one method per operation`,
+    ...group.children.map((child) => `, and \`.${child.key}\` for \`${child.dotted}\``),
+    '.',
+  ].join('');
   return [
-    header(`the contracts table's \`${group.key}\` (${operations})`, `\`client.${group.key}\`: one method per operation.`),
+    header(`the contracts table's \`${group.dotted}\` (${operations})`, about),
     ...imports,
     '',
     `export class ${group.className} extends APIResource {`,
-    group.methods.map((method) => methodSource(group, method)).join('\n\n'),
+    [...group.children.map(subResourceSource), ...group.methods.map(methodSource)].join('\n\n'),
     '}',
     '',
   ].join('\n');
@@ -359,8 +400,13 @@ class SchemaTypes {
         if (def.type === 'custom') {
           // zod also visits the bare z.custom a described one was made from; only a schema made from
           // another (`.meta()`, a refinement) is one the contracts use.
-          if (typeof override === 'object' && override !== null) Object.assign(jsonSchema, override);
-          else if (zodSchema._zod.parent) throw new Error(`${name}: a z.custom needs an override to be typed`);
+          if (typeof override === 'object' && override !== null) {
+            Object.assign(jsonSchema, override);
+            // A custom check sees the value as a whole: an array's items are whatever was sent, as
+            // the parsed type says (`unknown[]`); the override's items are the rule the service then
+            // checks them by (JsonPatchInput), for the document.
+            if ((jsonSchema as Json)['type'] === 'array') (jsonSchema as Json)['items'] = {};
+          } else if (zodSchema._zod.parent) throw new Error(`${name}: a z.custom needs an override to be typed`);
         }
         if (def.type === 'transform' && io === 'output') throw new Error(`${name}: a transform's output cannot be typed`);
         for (const key of DOCUMENT_META) delete (jsonSchema as Json)[key];
@@ -385,18 +431,20 @@ class SchemaTypes {
 
 async function trpcRouterFile(): Promise<string> {
   const types = new SchemaTypes();
-  const groups = Object.entries(contracts).map(([group, table]) => {
-    const procedures = Object.entries(table as Record<string, Operation>).map(([key, op]) => {
-      const base = `${pascal(group)}${pascal(key)}`;
+  /** A group's procedures and nested groups, as a type literal's members indented by `indent`. */
+  const members = (keys: string[], table: object, indent: string): string[] =>
+    Object.entries(table).map(([key, node]) => {
+      if (!isOperation(node)) return `${indent}${key}: {\n${members([...keys, key], node as object, `${indent}  `).join('\n')}\n${indent}};`;
+      const op = node;
+      const base = [...keys, key].map(pascal).join('');
       const input = types.type(op.input, 'input', `${base}Input`);
       let output = isVoid(op.output) ? 'void' : types.type(op.output, 'output', `${base}Output`);
       // A streamed operation is a subscription of tracked events: each carries its id for resuming.
       if (op.transport === 'sse') output = `AsyncIterable<{ id: string; data: ${output} }, void, unknown>`;
       const kind = op.transport === 'sse' ? 'Subscription' : op.method === 'GET' ? 'Query' : 'Mutation';
-      return `${docComment([`${sentence(op.summary)} \`${op.method} ${op.path}\` on REST.`], '    ')}    ${key}: TRPC${kind}Procedure<Def<${input}, ${output}>>;`;
+      return `${docComment([`${sentence(op.summary)} \`${op.method} ${op.path}\` on REST.`], indent)}${indent}${key}: TRPC${kind}Procedure<Def<${input}, ${output}>>;`;
     });
-    return `  ${group}: {\n${procedures.join('\n')}\n  };`;
-  });
+  const groups = members([], contracts, '  ');
 
   const ast = await openapiTS({
     openapi: '3.1.0',
@@ -438,7 +486,7 @@ export async function sdkFiles(doc: OpenAPIObject): Promise<GeneratedFile[]> {
   return [
     { path: 'src/types.ts', content: typesFile(model) },
     { path: 'src/resources/index.ts', content: resourcesIndex(model.groups) },
-    ...model.groups.map((group) => ({ path: `src/resources/${group.file}.ts`, content: resourceFile(group) })),
+    ...model.groups.flatMap(descendants).map((group) => ({ path: `src/resources/${group.file}.ts`, content: resourceFile(group) })),
     { path: 'src/generated/trpc-router.ts', content: await trpcRouterFile() },
   ];
 }
