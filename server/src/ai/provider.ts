@@ -4,7 +4,6 @@ import type { JsonObject } from '@ai-threads/contracts';
 import type { JsonPatch } from '../state/json-patch.js';
 
 export type { JsonObject };
-export type { JsonPatch };
 
 export interface ChatTurn {
   role: 'user' | 'assistant';

@@ -2,7 +2,7 @@
 // the change, written together in the caller's transaction, and only if the state is still the
 // version the change was computed from (optimistic: two writers of one version, one wins).
 import type { RevisionSource } from '@ai-threads/contracts';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { stateRevisions, threads, type Database } from '@ai-threads/db';
 import type { JsonObject } from '@ai-threads/contracts';
 import { cursorQuery } from '../pagination.js';
@@ -73,17 +73,6 @@ export async function findRevision(db: Queryable, threadId: number, version: num
     .select()
     .from(stateRevisions)
     .where(and(eq(stateRevisions.threadId, threadId), eq(stateRevisions.version, version)))
-    .limit(1);
-  return row;
-}
-
-/** The newest revision (for tests and tools that look at the last change). */
-export async function latestRevision(db: Queryable, threadId: number): Promise<RevisionRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(stateRevisions)
-    .where(eq(stateRevisions.threadId, threadId))
-    .orderBy(desc(stateRevisions.version))
     .limit(1);
   return row;
 }

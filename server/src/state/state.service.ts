@@ -250,4 +250,3 @@ class ProposalTaken extends Error {}
 /** Rolls back an accept whose state another writer changed first. */
 class StateMoved extends Error {}
 
-export type StateService = ReturnType<typeof createStateService>;
