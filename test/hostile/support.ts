@@ -7,19 +7,18 @@ import { appendFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { contracts, PERMISSIONS, type Operation } from '@ai-threads/contracts';
+import { operations as contractOperations, PERMISSIONS, type Operation } from '@ai-threads/contracts';
 import { OMIT, Raw, type AuthChoice, type SchemaHints } from './arbitraries.js';
 import { startTestApp, type TestApp, type TestUser } from '../support/harness.js';
 import { query } from '../support/helpers.js';
 import { parseFrame } from '../support/sse.js';
 
-const TABLES = ['users', 'sessions', 'api_tokens', 'threads', 'messages', 'idempotency_keys'] as const;
+const TABLES = ['users', 'sessions', 'api_tokens', 'threads', 'messages', 'idempotency_keys', 'state_revisions'] as const;
 
 /** Every operation of the contracts, flat. */
 export function operations(): Operation[] {
-  const ops: Operation[] = [];
-  for (const group of Object.values(contracts)) for (const op of Object.values(group)) ops.push(op as Operation);
-  return ops;
+  // The contracts nest (threads.state.revisions.get): the package's flat list has every operation once.
+  return [...contractOperations];
 }
 
 /** Runs per property: FC_RUNS overrides, FC_SEED replays a failure. */

@@ -50,6 +50,9 @@ describe("the seed's example", () => {
       time_to_first_token_ms: null,
       context_truncated: false,
       error: null,
+      state_version: null,
+      state_patch: null,
+      proposal: null,
       created_at: expect.stringMatching(ISO_UTC),
     });
     expect(responseMessage).toStrictEqual({
@@ -66,6 +69,11 @@ describe("the seed's example", () => {
       time_to_first_token_ms: null,
       context_truncated: false,
       error: null,
+      // The sent state differs from the thread's (none): a `message` revision, version 1; the AI
+      // changed nothing, so its reply stays at 1 with an empty patch.
+      state_version: 1,
+      state_patch: [],
+      proposal: null,
       created_at: expect.stringMatching(ISO_UTC),
     });
     expect(Number.isInteger(responseMessage.latency_ms) && responseMessage.latency_ms >= 0).toBe(true);

@@ -1,11 +1,10 @@
-// JSON Patch (RFC 6902) and JSON Pointer (RFC 6901) as the state layer applies them: the RFC's
-// appendix A, the cases of the json-patch-tests suite, malformed patches (422) against patches that
-// do not apply (409), atomicity, prototype pollution, and diff round trips found by fast-check.
-import fc from 'fast-check';
+// JSON Patch (RFC 6902) and JSON Pointer (RFC 6901) as the state layer applies them: edge cases,
+// malformed patches (422) against patches that do not apply (409), atomicity, prototype pollution,
+// and diff. The RFC's appendix A and the json-patch-tests suite are json-patch.conformance.test.ts;
+// the fast-check properties are json-patch.property.test.ts.
 import { describe, expect, it } from 'vitest';
 import {
   applyJsonPatch,
-  applyMergePatch,
   diff,
   formatPointer,
   jsonEqual,
@@ -43,9 +42,6 @@ function invalidOf(run: () => unknown): JsonPatchInvalidError {
   throw new Error('expected a JsonPatchInvalidError');
 }
 
-/** Through JSON text, as every stored state goes: -0 becomes 0, as JSON has no -0. */
-const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
-
 interface Case {
   name: string;
   doc: unknown;
@@ -55,63 +51,8 @@ interface Case {
   conflict?: number;
 }
 
-// RFC 6902 appendix A, word for word.
-const rfcAppendix: Case[] = [
-  { name: 'A.1 adding an object member', doc: { foo: 'bar' }, patch: [{ op: 'add', path: '/baz', value: 'qux' }], expected: { baz: 'qux', foo: 'bar' } },
-  { name: 'A.2 adding an array element', doc: { foo: ['bar', 'baz'] }, patch: [{ op: 'add', path: '/foo/1', value: 'qux' }], expected: { foo: ['bar', 'qux', 'baz'] } },
-  { name: 'A.3 removing an object member', doc: { baz: 'qux', foo: 'bar' }, patch: [{ op: 'remove', path: '/baz' }], expected: { foo: 'bar' } },
-  { name: 'A.4 removing an array element', doc: { foo: ['bar', 'qux', 'baz'] }, patch: [{ op: 'remove', path: '/foo/1' }], expected: { foo: ['bar', 'baz'] } },
-  { name: 'A.5 replacing a value', doc: { baz: 'qux', foo: 'bar' }, patch: [{ op: 'replace', path: '/baz', value: 'boo' }], expected: { baz: 'boo', foo: 'bar' } },
-  {
-    name: 'A.6 moving a value',
-    doc: { foo: { bar: 'baz', waldo: 'fred' }, qux: { corge: 'grault' } },
-    patch: [{ op: 'move', from: '/foo/waldo', path: '/qux/thud' }],
-    expected: { foo: { bar: 'baz' }, qux: { corge: 'grault', thud: 'fred' } },
-  },
-  {
-    name: 'A.7 moving an array element',
-    doc: { foo: ['all', 'grass', 'cows', 'eat'] },
-    patch: [{ op: 'move', from: '/foo/1', path: '/foo/3' }],
-    expected: { foo: ['all', 'cows', 'eat', 'grass'] },
-  },
-  {
-    name: 'A.8 testing a value: success',
-    doc: { baz: 'qux', foo: ['a', 2, 'c'] },
-    patch: [
-      { op: 'test', path: '/baz', value: 'qux' },
-      { op: 'test', path: '/foo/1', value: 2 },
-    ],
-    expected: { baz: 'qux', foo: ['a', 2, 'c'] },
-  },
-  { name: 'A.9 testing a value: error', doc: { baz: 'qux' }, patch: [{ op: 'test', path: '/baz', value: 'bar' }], conflict: 0 },
-  {
-    name: 'A.10 adding a nested member object',
-    doc: { foo: 'bar' },
-    patch: [{ op: 'add', path: '/child', value: { grandchild: {} } }],
-    expected: { foo: 'bar', child: { grandchild: {} } },
-  },
-  {
-    name: 'A.11 ignoring unrecognized elements',
-    doc: { foo: 'bar' },
-    patch: [{ op: 'add', path: '/baz', value: 'qux', xyz: 123 }],
-    expected: { foo: 'bar', baz: 'qux' },
-  },
-  { name: 'A.12 adding to a nonexistent target', doc: { foo: 'bar' }, patch: [{ op: 'add', path: '/baz/bat', value: 'qux' }], conflict: 0 },
-  // A.13's duplicate "op" cannot survive JSON.parse, which keeps the last one: the patch becomes a
-  // remove of a missing member, refused all the same.
-  { name: 'A.13 invalid JSON Patch document', doc: { foo: 'bar' }, patch: JSON.parse('[{"op": "add", "path": "/baz", "value": "qux", "op": "remove"}]'), conflict: 0 },
-  { name: 'A.14 ~ escape ordering', doc: { '/': 9, '~1': 10 }, patch: [{ op: 'test', path: '/~01', value: 10 }], expected: { '/': 9, '~1': 10 } },
-  { name: 'A.15 comparing strings and numbers', doc: { '/': 9, '~1': 10 }, patch: [{ op: 'test', path: '/~01', value: '10' }], conflict: 0 },
-  {
-    name: 'A.16 adding an array value',
-    doc: { foo: ['bar'] },
-    patch: [{ op: 'add', path: '/foo/-', value: ['abc', 'def'] }],
-    expected: { foo: ['bar', ['abc', 'def']] },
-  },
-];
-
-// In the spirit of json-patch-tests (tests.json, spec_tests.json): the edges implementations miss.
-const suite: Case[] = [
+// Edges beyond the public suite (json-patch.conformance.test.ts): what implementations miss.
+const edges: Case[] = [
   { name: 'an empty patch leaves the document as it is', doc: { foo: 1 }, patch: [], expected: { foo: 1 } },
   { name: 'add at the root replaces the document', doc: { foo: 1 }, patch: [{ op: 'add', path: '', value: [1] }], expected: [1] },
   { name: 'replace at the root replaces the document', doc: [1, 2], patch: [{ op: 'replace', path: '', value: { baz: 'qux' } }], expected: { baz: 'qux' } },
@@ -179,7 +120,7 @@ const suite: Case[] = [
 ];
 
 describe('applyJsonPatch conformance', () => {
-  for (const { name, doc, patch, expected, conflict } of [...rfcAppendix, ...suite]) {
+  for (const { name, doc, patch, expected, conflict } of edges) {
     it(name, () => {
       deepFreeze(doc);
       if (conflict === undefined) {
@@ -531,84 +472,5 @@ describe('jsonEqual', () => {
     expect(jsonEqual({}, [])).toBe(false);
     expect(jsonEqual(1, '1')).toBe(false);
     expect(jsonEqual(null, {})).toBe(false);
-  });
-});
-
-describe('properties (fast-check)', () => {
-  // Few distinct leaves and keys, so that random pairs share structure and arrays share elements:
-  // the interesting diffs, not only "replace everything".
-  const { json } = fc.letrec<{ json: unknown }>((tie) => ({
-    json: fc.oneof(
-      { depthSize: 'small', withCrossShrink: true },
-      fc.constantFrom(null, true, false, 0, 1, 2, 'a', 'b', ''),
-      fc.array(tie('json'), { maxLength: 6 }),
-      fc.dictionary(fc.constantFrom('a', 'b', 'c', '', '~', '/', '~1', '__proto__', 'constructor', '0'), tie('json'), {
-        maxKeys: 5,
-      }),
-    ),
-  }));
-  const object = fc.dictionary(fc.constantFrom('a', 'b', 'c', '__proto__', 'x/y'), json, { maxKeys: 5 });
-
-  it('apply(a, diff(a, b)) equals b, for small related states', () => {
-    fc.assert(
-      fc.property(json, json, (a, b) => {
-        const frozen = deepFreeze(a);
-        const patch = diff(frozen, b);
-        expect(parseJsonPatch(patch)).toEqual(patch);
-        expect(jsonEqual(applyJsonPatch(frozen, patch), b)).toBe(true);
-        expect(diff(frozen, frozen)).toEqual([]);
-      }),
-      { numRuns: 500 },
-    );
-  });
-
-  it('apply(a, diff(a, b)) equals b, for any JSON values', () => {
-    fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 4 }), fc.jsonValue({ maxDepth: 4 }), (a, b) => {
-        expect(asJson(applyJsonPatch(a, diff(a, b)))).toEqual(asJson(b));
-      }),
-      { numRuns: 300 },
-    );
-  });
-
-  it('an array edited at random is diffed into a patch that rebuilds it', () => {
-    const list = fc.array(fc.constantFrom(1, 2, 3, 'x', { k: 1 }, [1]), { maxLength: 12 });
-    fc.assert(
-      fc.property(list, list, (a, b) => {
-        const patch = diff(a, b);
-        expect(applyJsonPatch(a, patch)).toEqual(b);
-        // Never more operations than rewriting the longer one position by position.
-        expect(patch.length).toBeLessThanOrEqual(Math.max(a.length, b.length));
-      }),
-      { numRuns: 500 },
-    );
-  });
-
-  it('a merge patch applied, then diffed, round-trips', () => {
-    fc.assert(
-      fc.property(object, object, (a, p) => {
-        const merged = applyMergePatch(a, p);
-        expect(jsonEqual(applyJsonPatch(a, diff(a, merged)), merged)).toBe(true);
-      }),
-      { numRuns: 500 },
-    );
-  });
-
-  it('a patch that fails leaves its document as it was', () => {
-    fc.assert(
-      fc.property(json, json, json, (a, b, c) => {
-        const snapshot = JSON.stringify(a);
-        const patch = [...diff(a, b), { op: 'test', path: '', value: c }];
-        try {
-          applyJsonPatch(a, patch);
-          expect(jsonEqual(b, c)).toBe(true);
-        } catch (error) {
-          expect(error).toBeInstanceOf(JsonPatchConflictError);
-          expect(jsonEqual(b, c)).toBe(false);
-        }
-        expect(JSON.stringify(a)).toBe(snapshot);
-      }),
-      { numRuns: 300 },
-    );
   });
 });

@@ -36,6 +36,9 @@ describe('POST /ai/threads/{id}/messages/stream', () => {
       content: 'Tell me about foxes',
       state: { topic: 'foxes' },
       status: 'pending',
+      state_version: null,
+      state_patch: null,
+      proposal: null,
     });
 
     const ids = events.map((event) => event.id!);
@@ -57,6 +60,10 @@ describe('POST /ai/threads/{id}/messages/stream', () => {
       content: text,
       updated_state: { topic: 'foxes' },
       model: 'fake-model',
+      // The sent state is version 1 (a `message` revision); the AI changed nothing.
+      state_version: 1,
+      state_patch: [],
+      proposal: null,
     });
 
     const stored = await app.api('GET', `/ai/threads/${thread.id}/messages/${completed.responseMessage.id}`, {

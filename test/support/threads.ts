@@ -9,7 +9,7 @@ import type { FakeOpenAI, RecordedRequest } from '../fake-openai/server.js';
 import type { ApiResponse, TestApp, TestUser } from './harness.js';
 import { query } from './helpers.js';
 
-/** The message resource's fields (SPEC.md, plus time_to_first_token_ms and error). */
+/** The message resource's fields (SPEC.md, plus time_to_first_token_ms and error; part 2's versioned state). */
 export const MESSAGE_FIELDS = [
   'content',
   'context_truncated',
@@ -18,8 +18,11 @@ export const MESSAGE_FIELDS = [
   'id',
   'latency_ms',
   'model',
+  'proposal',
   'role',
   'state',
+  'state_patch',
+  'state_version',
   'status',
   'thread_id',
   'time_to_first_token_ms',
@@ -27,7 +30,7 @@ export const MESSAGE_FIELDS = [
   'usage',
 ];
 
-/** The thread resource's fields (SPEC.md). */
+/** The thread resource's fields (SPEC.md; part 2's versioned state). */
 export const THREAD_FIELDS = [
   'created_at',
   'id',
@@ -36,6 +39,8 @@ export const THREAD_FIELDS = [
   'message_count',
   'metadata',
   'state',
+  'state_review',
+  'state_version',
   'title',
   'updated_at',
 ];

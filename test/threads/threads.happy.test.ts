@@ -24,6 +24,8 @@ describe('POST /api/v1/ai/threads', () => {
       title: null,
       instructions: null,
       state: null,
+      state_version: 0,
+      state_review: 'auto',
       metadata: {},
       message_count: 0,
       last_message_at: null,
@@ -49,7 +51,8 @@ describe('POST /api/v1/ai/threads', () => {
       state: { form: { field: 'value', items: [1, 2, { deep: true }] }, empty: null },
     };
     const created = await newThread(app, user, body);
-    expect(created).toMatchObject(body);
+    // The initial state is the thread's first revision.
+    expect(created).toMatchObject({ ...body, state_version: 1, state_review: 'auto' });
     const got = await app.api('GET', `/ai/threads/${created.id}`, { token: user.token });
     expect(got.status).toBe(200);
     expect(got.body).toStrictEqual(created);
