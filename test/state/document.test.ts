@@ -94,11 +94,11 @@ describe('If-Match', () => {
   it('says it is required (or the expected version) where a 428 can come, optional on the messages', () => {
     for (const id of ['threads.state.patch', 'threads.state.revert', 'messages.proposal.accept']) {
       expect(Object.keys(byId(id).responses)).toContain('428');
-      expect(ifMatchOf(id).description).toContain('required (428 without either)');
+      expect(ifMatchOf(id)?.description).toContain('required (428 without either)');
     }
     for (const id of ['messages.create', 'messages.stream']) {
       expect(Object.keys(byId(id).responses)).not.toContain('428');
-      expect(ifMatchOf(id).description).toContain('Optional');
+      expect(ifMatchOf(id)?.description).toContain('Optional');
     }
   });
 });

@@ -73,7 +73,6 @@ export function stateApi(app: TestApp, face: Face, token: string) {
       call('GET', `${base(threadId)}/revisions/${version}`, 'threads.state.revisions.get', { threadId, version }, undefined),
   };
 }
-export type StateApi = ReturnType<typeof stateApi>;
 
 /** POST /ai/threads (REST) and its id. */
 export async function createThread(app: TestApp, user: TestUser, body: Record<string, unknown> = {}): Promise<number> {
