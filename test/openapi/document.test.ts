@@ -228,7 +228,7 @@ describe('the document', () => {
     expect(media.schema).toEqual({ $ref: '#/components/schemas/StreamEventData' });
     const union = schemaOf('StreamEventData');
     expect(union.discriminator.propertyName).toBe('type');
-    expect(Object.keys(union.discriminator.mapping).sort()).toEqual(['error', 'message.created', 'response.completed', 'response.delta']);
+    expect(Object.keys(union.discriminator.mapping).sort()).toEqual(['error', 'message.created', 'response.completed', 'response.delta', 'state.delta']);
     for (const [type, ref] of Object.entries(union.discriminator.mapping as Record<string, string>)) {
       expect(resolve({ $ref: ref }).properties.type.const).toBe(type);
       expect(resolve({ $ref: ref }).required).toContain('type');

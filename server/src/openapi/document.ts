@@ -365,7 +365,8 @@ function streamOperation(op: Operation, schemas: Record<string, unknown>): Json 
 
 /**
  * Gives a JSON request body an example built from its properties' examples (the contracts'
- * `.meta({example})`), when every property has one, so readers see a whole body to send.
+ * `.meta({example})`), when every required property has one, so readers see a whole body to send;
+ * an optional property without one (a precondition such as `expected_state_version`) is left out.
  */
 function addBodyExample(operation: Json, schemas: Record<string, unknown>): void {
   const media = (operation['requestBody'] as { content?: Record<string, Json> } | undefined)?.content?.['application/json'];
@@ -374,8 +375,10 @@ function addBodyExample(operation: Json, schemas: Record<string, unknown>): void
   const ref = schema?.['$ref'];
   if (typeof ref === 'string') schema = schemas[ref.replace('#/components/schemas/', '')] as Json | undefined;
   const properties = Object.entries((schema?.['properties'] ?? {}) as Record<string, Json>);
-  if (properties.length === 0 || !properties.every(([, property]) => 'example' in property)) return;
-  media['example'] = Object.fromEntries(properties.map(([name, property]) => [name, property['example']]));
+  const required = new Set((schema?.['required'] ?? []) as string[]);
+  const given = properties.filter(([, property]) => 'example' in property);
+  if (given.length === 0 || properties.some(([name, property]) => required.has(name) && !('example' in property))) return;
+  media['example'] = Object.fromEntries(given.map(([name, property]) => [name, property['example']]));
 }
 
 /**
