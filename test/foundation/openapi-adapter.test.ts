@@ -97,4 +97,19 @@ describe('the REST face over trpc-to-openapi', () => {
     expect(Object.keys(doc.paths['/ai/threads'].post.responses)).toContain('201');
     expect(doc.paths['/ai/threads/{thread-id}/messages/stream'].post.responses['200'].content).toHaveProperty('text/event-stream');
   });
+
+  it('10. takes a raw patch (merge-patch+json, json-patch+json) on PATCH .../state as its field, and refuses it elsewhere (415)', async () => {
+    const thread = await app.api('POST', '/ai/threads', { token: user.token, body: { state: { list: [1] } } });
+    const patch = (type: string, raw: string, path = `/ai/threads/${thread.body.id}/state`) =>
+      app.api('PATCH', path, { token: user.token, raw, headers: { 'content-type': type, 'if-match': '*' } });
+    const merged = await patch('application/merge-patch+json', '{"title":"data, not a field"}');
+    expect(merged.status, merged.text).toBe(200);
+    expect(merged.body.state).toEqual({ list: [1], title: 'data, not a field' });
+    const patched = await patch('application/json-patch+json', '[{"op":"add","path":"/list/-","value":2}]');
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.body.state.list).toEqual([1, 2]);
+    const elsewhere = await patch('application/merge-patch+json', '{"title":"x"}', `/ai/threads/${thread.body.id}`);
+    expect(elsewhere.status).toBe(415);
+    expect(Object.keys(elsewhere.body)).toEqual(['message']);
+  });
 });

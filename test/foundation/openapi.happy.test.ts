@@ -96,14 +96,14 @@ describe('GET /api/v1/openapi.json', () => {
     });
   });
 
-  it('documents every error answer with ErrorBody, or ValidationErrorBody for 422', () => {
+  it('documents every error answer with ErrorBody, or ValidationErrorBody for 422 and PreconditionFailedBody for 412', () => {
     let seen = 0;
     for (const { path, method, operation } of operations()) {
       for (const [status, response] of Object.entries(operation.responses as Json)) {
         if (Number(status) < 400) continue;
         seen += 1;
         const schema = (response as Json).content?.['application/json']?.schema;
-        const expected = status === '422' ? 'ValidationErrorBody' : 'ErrorBody';
+        const expected = status === '422' ? 'ValidationErrorBody' : status === '412' ? 'PreconditionFailedBody' : 'ErrorBody';
         expect(schema, `${method} ${path} ${status}`).toEqual({ $ref: `#/components/schemas/${expected}` });
       }
     }

@@ -1,6 +1,8 @@
 // Request bodies for both faces: read with the size limit, and only as UTF-8. JSON must be UTF-8,
 // and bytes that are not would otherwise be replaced by U+FFFD without a word, altering what is
-// stored; so they are a 400, and another declared charset is a 415, on REST and tRPC alike.
+// stored; so they are a 400, and another declared charset is a 415, on REST and tRPC alike. The
+// REST face also reads the two raw patch media types (RFC 7396, RFC 6902) under the same rules;
+// openapi-adapter.ts decides which route takes them.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
@@ -41,10 +43,23 @@ function bodyErrorOf(err: unknown): AppError | undefined {
   }
 }
 
-/** REST: JSON bodies, parsed; failures as the seed's JSON errors. */
+/** The raw patch media types, and the field of the JSON body each stands for (SPEC.md part 2). */
+export const RAW_PATCH_TYPES = {
+  'application/merge-patch+json': 'merge_patch',
+  'application/json-patch+json': 'json_patch',
+} as const;
+export type RawPatchType = keyof typeof RAW_PATCH_TYPES;
+
+/** The media type of a request (`application/merge-patch+json`), without its parameters. */
+export function mediaTypeOf(req: IncomingMessage): string | undefined {
+  const header = req.headers['content-type'];
+  return header === undefined ? undefined : header.split(';')[0]!.trim().toLowerCase();
+}
+
+/** REST: JSON bodies (the raw patch types too), parsed; failures as the seed's JSON errors. */
 export function restBody(limit: number): [RequestHandler, ErrorRequestHandler] {
   return [
-    express.json({ limit, strict: false, type: 'application/json', verify: utf8Only }),
+    express.json({ limit, strict: false, type: ['application/json', ...Object.keys(RAW_PATCH_TYPES)], verify: utf8Only }),
     (err, _req, res, next) => {
       const app = bodyErrorOf(err);
       if (app) sendError(res, app);

@@ -21,11 +21,17 @@
 //      registered before it, and the document describes the stream itself (openapi/document.ts).
 //   9. The document: path parameters named `{thread-id}` (its route regex refuses hyphens), success
 //      statuses, error bodies, headers and optional bodies are completed in openapi/document.ts.
+//  10. Raw patches: it takes `application/json` alone, and an input is an object; PATCH .../state
+//      also takes the patch itself as `application/merge-patch+json` (an object) or
+//      `application/json-patch+json` (an array). body.ts parses those types (UTF-8 only, the size
+//      limit); here such a body becomes `{merge_patch: ...}` / `{json_patch: [...]}`, as JSON, on that
+//      route, and a 415 on every other.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
+import { contracts } from '@ai-threads/contracts';
 import { AppError, appErrorOf } from '../errors.js';
-import { restBody } from './body.js';
+import { mediaTypeOf, RAW_PATCH_TYPES, restBody, type RawPatchType } from './body.js';
 import { restErrorBody, sendError } from './error-response.js';
 import type { AppRouter } from '../router.js';
 import { createContextFactory } from '../trpc/context.js';
@@ -87,6 +93,35 @@ const shallowBodyJson: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/** The one route that takes a raw patch, matched as the library matches it (any case, a trailing `/`). */
+const rawPatchRoute = {
+  method: contracts.threads.state.patch.method,
+  path: new RegExp(`^${contracts.threads.state.patch.path.replace(/\{[^}]+\}/g, '[^/]+')}/?$`, 'i'),
+};
+
+/**
+ * A raw patch body (`application/merge-patch+json`, `application/json-patch+json`) is the JSON body
+ * `{merge_patch: <body>}` / `{json_patch: <body>}` on PATCH .../state, so that the contract checks
+ * it as it checks those fields; nothing else can come with it (`expected_version`: use If-Match).
+ * Another route does not take these types: 415.
+ */
+const rawPatchBody: RequestHandler = (req, res, next) => {
+  const type = mediaTypeOf(req);
+  if (type === undefined || !Object.hasOwn(RAW_PATCH_TYPES, type)) return next();
+  if (req.method !== rawPatchRoute.method || !rawPatchRoute.path.test(req.path)) {
+    return sendError(
+      res,
+      new AppError('unsupported_media_type', {
+        message: `Only PATCH ${contracts.threads.state.patch.path} takes ${type}; send the request body as application/json.`,
+      }),
+    );
+  }
+  const body: unknown = req.body;
+  req.body = body === undefined ? {} : { [RAW_PATCH_TYPES[type as RawPatchType]]: body };
+  req.headers['content-type'] = 'application/json';
+  next();
+};
+
 /**
  * Every input is an object: another JSON value is the 422 the tRPC face gives, and `null` is no
  * input, as there. (A non-strict parser, so that `"text"` is not called invalid JSON.)
@@ -103,6 +138,7 @@ const bodyIsObject: RequestHandler = (req, res, next) => {
 export function createRestRouter(services: Services, appRouter: AppRouter) {
   const router = express.Router();
   router.use(...restBody(services.config.MAX_BODY_BYTES));
+  router.use(rawPatchBody);
   router.use(emptyBodyIsObject);
   router.use(bodyIsObject);
   router.use(shallowBodyJson);

@@ -1,8 +1,19 @@
 // The OpenAPI 3.1 document, generated from the router (and so from the contracts), then completed
 // where trpc-to-openapi cannot: public path-parameter names, success statuses, the error bodies,
-// the headers each answer carries, request bodies that are optional, and the streamed operation.
+// the headers each answer carries, request bodies that are optional, and the streamed operation;
+// and for the versioned state: the ETag, the If-Match precondition, the 412 body, and the raw patch
+// media types of PATCH .../state.
 import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
-import { ErrorBody, operationNamed, operations, StreamEventData, ValidationErrorBody, type Operation } from '@ai-threads/contracts';
+import {
+  contracts,
+  ErrorBody,
+  operationNamed,
+  operations,
+  StateVersion,
+  StreamEventData,
+  ValidationErrorBody,
+  type Operation,
+} from '@ai-threads/contracts';
 import type { z } from 'zod';
 import { createSchema } from 'zod-openapi';
 import { appRouter } from '../router.js';
@@ -13,14 +24,36 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   403: 'The caller or its token lacks the permission.',
   404: 'No such resource for this caller.',
   409: 'Busy: the thread is answering an earlier message, or the idempotency key is in flight.',
+  412:
+    'The state has changed since the version sent (`If-Match` or the expected version): the body and the `ETag` name ' +
+    'the current version. Nothing was stored.',
   413: 'The body is over the size limit.',
   415: 'The body is not UTF-8 JSON (send `Content-Type: application/json`).',
   422: 'Validation failed.',
+  428: "The request must be conditional: send `If-Match` with the state's ETag (or the expected version in the body).",
   429: 'Rate limit exceeded.',
   502: 'The AI provider failed.',
   503: 'Temporarily unavailable.',
   504: 'The AI provider timed out.',
 };
+
+/** The 409 of the state operations: a change that no longer fits the state, not a busy thread. */
+const STATE_CONFLICT =
+  'The change does not apply to the current state (a JSON Patch with a failed `test` or a missing path; the message ' +
+  'names the operation), or the proposal is not pending. Nothing was stored.';
+
+/** The 412 body: the seed's `{message}` and the version the state is at now. */
+const PreconditionFailedBody = ErrorBody.extend({
+  current_version: StateVersion.meta({ description: 'The version the state is at now (also the `ETag`): read it again and retry.' }),
+}).meta({ id: 'PreconditionFailedBody', description: 'A precondition failed: the state changed since the version you sent.' });
+
+/** The operations that answer with the state's version, and so with its ETag. */
+const WITH_ETAG = new Set<Operation>([
+  contracts.threads.state.get,
+  contracts.threads.state.patch,
+  contracts.threads.state.revert,
+  contracts.messages.proposal.accept,
+]);
 
 /** Every tag an operation uses, described; an operation with another tag fails the document. */
 const TAGS = [
@@ -92,6 +125,11 @@ const HEADERS: Record<string, Json> = {
     description: 'The session cookie with a later expiry, when the call authenticated with a cookie and renewed its session.',
     schema: { type: 'string' },
   },
+  ETag: {
+    description: 'The state version as a strong entity tag, `"<version>"`: send it back as `If-Match` to change the state.',
+    required: true,
+    schema: { type: 'string', pattern: '^"(0|[1-9][0-9]*)"$', example: '"3"' },
+  },
 };
 
 /** The rate-limit headers: sent once the limiter has counted the call (after 401, before 403). */
@@ -107,15 +145,17 @@ const rateLimited = (required: boolean): Json =>
 const BEFORE_LIMITER = new Set([400, 401, 413, 415]);
 const BODY_METHODS = new Set(['post', 'patch', 'put']);
 
-function errorResponse(status: number): Json {
-  const schema = status === 422 ? 'ValidationErrorBody' : 'ErrorBody';
+function errorResponse(status: number, op: Operation): Json {
+  const schema = status === 422 ? 'ValidationErrorBody' : status === 412 ? 'PreconditionFailedBody' : 'ErrorBody';
   const headers: Json = { 'X-Request-Id': header('X-Request-Id') };
+  if (status === 412) headers['ETag'] = header('ETag');
   if (status === 401) headers['WWW-Authenticate'] = header('WWW-Authenticate');
   if (status === 429) Object.assign(headers, rateLimited(true));
   else if (!BEFORE_LIMITER.has(status)) Object.assign(headers, rateLimited(false));
   if (status === 429 || status === 409 || status === 503) headers['Retry-After'] = header('Retry-After');
+  const stateConflict = status === 409 && op.tags.includes('State');
   return {
-    description: ERROR_DESCRIPTIONS[status] ?? 'Error.',
+    description: stateConflict ? STATE_CONFLICT : (ERROR_DESCRIPTIONS[status] ?? 'Error.'),
     headers,
     content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } },
   };
@@ -137,6 +177,7 @@ function errorStatuses(op: Operation): number[] {
 /** The headers of an operation's success answer. */
 function successHeaders(op: Operation): Json {
   const headers: Json = { 'X-Request-Id': header('X-Request-Id'), ...rateLimited(true) };
+  if (WITH_ETAG.has(op)) headers['ETag'] = header('ETag');
   if (op.idempotent && op.transport !== 'sse') headers['Idempotent-Replayed'] = header('Idempotent-Replayed');
   if (op.name === 'auth.signUp' || op.name === 'auth.signIn') headers['Set-Cookie'] = header('Set-Cookie-Session');
   else if (op.name === 'auth.signOut') headers['Set-Cookie'] = header('Set-Cookie-Cleared');
@@ -162,6 +203,51 @@ const IDEMPOTENCY_KEY: Json = {
   schema: { type: 'string', minLength: 1, maxLength: 255 },
   example: '8e03978e-40d5-43e8-bc93-6894a57f9324',
 };
+
+/**
+ * The If-Match precondition (RFC 9110) of an operation that answers 412: required (or the body's
+ * expected version) where it also answers 428, else optional.
+ */
+function ifMatch(op: Operation): Json | undefined {
+  if (!op.errors.includes(412)) return undefined;
+  const required = op.errors.includes(428);
+  return {
+    name: 'If-Match',
+    in: 'header',
+    required: false,
+    description:
+      "The state's ETag as you last read it (`\"3\"`), or `*` for any version. " +
+      (required
+        ? 'This or the expected version in the body is required (428 without either); '
+        : 'Optional: without it (or the expected version in the body) the state is not checked; ') +
+      'a stale one is a 412 and nothing is stored. Weak tags never match.',
+    schema: { type: 'string', minLength: 1, maxLength: 1024 },
+    example: '"3"',
+  };
+}
+
+/**
+ * PATCH .../state: the body is required (exactly one of the patch fields), and the REST face also
+ * takes the raw patch as its own media type, `application/merge-patch+json` or
+ * `application/json-patch+json` (the field's schema; the precondition is then If-Match alone).
+ */
+function rawPatchBodies(operation: Json): void {
+  const body = operation['requestBody'] as { content: Record<string, Json & { schema: Json }> };
+  const json = body.content['application/json']!;
+  const fields = json.schema['properties'] as Record<string, Json>;
+  const mergePatch = { form: { color: 'blue', size: null } };
+  const jsonPatch = [
+    { op: 'test', path: '/form/color', value: 'red' },
+    { op: 'replace', path: '/form/color', value: 'blue' },
+  ];
+  json['examples'] = {
+    merge_patch: { summary: 'A JSON Merge Patch', value: { merge_patch: mergePatch, expected_version: 3 } },
+    json_patch: { summary: 'A JSON Patch', value: { json_patch: jsonPatch, expected_version: 3 } },
+  };
+  body.content['application/merge-patch+json'] = { schema: fields['merge_patch']!, example: mergePatch };
+  body.content['application/json-patch+json'] = { schema: fields['json_patch']!, example: jsonPatch };
+  operation['requestBody'] = { ...body, required: true };
+}
 
 /** A path parameter of a public path, described. */
 function pathParameter(name: string, schema: Json = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }): Json {
@@ -271,7 +357,7 @@ function streamOperation(op: Operation, schemas: Record<string, unknown>): Json 
         headers: successHeaders(op),
         content: { 'text/event-stream': { schema: streamDataSchema(schemas), example: streamExample() } },
       },
-      ...Object.fromEntries(errorStatuses(op).map((status) => [String(status), errorResponse(status)])),
+      ...Object.fromEntries(errorStatuses(op).map((status) => [String(status), errorResponse(status, op)])),
       default: DEFAULT_ERROR,
     },
   };
@@ -279,7 +365,8 @@ function streamOperation(op: Operation, schemas: Record<string, unknown>): Json 
 
 /**
  * Gives a JSON request body an example built from its properties' examples (the contracts'
- * `.meta({example})`), when every property has one, so readers see a whole body to send.
+ * `.meta({example})`), when every required property has one, so readers see a whole body to send;
+ * an optional property without one (a precondition such as `expected_state_version`) is left out.
  */
 function addBodyExample(operation: Json, schemas: Record<string, unknown>): void {
   const media = (operation['requestBody'] as { content?: Record<string, Json> } | undefined)?.content?.['application/json'];
@@ -288,8 +375,10 @@ function addBodyExample(operation: Json, schemas: Record<string, unknown>): void
   const ref = schema?.['$ref'];
   if (typeof ref === 'string') schema = schemas[ref.replace('#/components/schemas/', '')] as Json | undefined;
   const properties = Object.entries((schema?.['properties'] ?? {}) as Record<string, Json>);
-  if (properties.length === 0 || !properties.every(([, property]) => 'example' in property)) return;
-  media['example'] = Object.fromEntries(properties.map(([name, property]) => [name, property['example']]));
+  const required = new Set((schema?.['required'] ?? []) as string[]);
+  const given = properties.filter(([, property]) => 'example' in property);
+  if (given.length === 0 || properties.some(([name, property]) => required.has(name) && !('example' in property))) return;
+  media['example'] = Object.fromEntries(given.map(([name, property]) => [name, property['example']]));
 }
 
 /**
@@ -343,6 +432,7 @@ export function openApiDocument(): OpenAPIObject {
   for (const name of Object.keys(schemas)) if (name.startsWith('error.')) delete schemas[name];
   componentSchema(ErrorBody, schemas);
   componentSchema(ValidationErrorBody, schemas);
+  componentSchema(PreconditionFailedBody, schemas);
 
   const paths: Record<string, Json> = {};
   for (const [routePath, item] of Object.entries(doc.paths ?? {})) {
@@ -365,7 +455,7 @@ export function openApiDocument(): OpenAPIObject {
         headers: successHeaders(op),
         ...(op.successStatus === 204 ? {} : { content: success?.['content'] }),
       };
-      for (const status of errorStatuses(op)) responses[String(status)] = errorResponse(status);
+      for (const status of errorStatuses(op)) responses[String(status)] = errorResponse(status, op);
       responses['default'] = DEFAULT_ERROR;
       operation.responses = responses;
       if (op.permission) operation['x-permission'] = op.permission;
@@ -373,6 +463,7 @@ export function openApiDocument(): OpenAPIObject {
       // Credentials are optional here (sign-out ends the calling session, if any): `{}` says so.
       if (op.auth === 'none') operation['security'] = [{}, { bearerAuth: [] }];
       fitRequestBody(operation);
+      if (op === contracts.threads.state.patch) rawPatchBodies(operation);
       (item as Json)[method] = operation;
     }
     paths[publicPath] = item as Json;
@@ -383,6 +474,9 @@ export function openApiDocument(): OpenAPIObject {
   const tagNames = new Set(TAGS.map((tag) => tag.name));
   for (const item of Object.values(paths)) {
     for (const operation of Object.values(item) as Json[]) {
+      const op = operationNamed(String(operation['operationId']));
+      const precondition = op && ifMatch(op);
+      if (precondition) operation['parameters'] = [...((operation['parameters'] ?? []) as Json[]), precondition];
       addBodyExample(operation, schemas);
       for (const tag of (operation['tags'] ?? []) as string[]) {
         if (!tagNames.has(tag)) throw new Error(`The tag "${tag}" of ${String(operation['operationId'])} has no description.`);

@@ -36,6 +36,9 @@ export interface StateServiceDeps {
 /** How often a write with `If-Match: *` is tried again when another writer came first. */
 const ANY_VERSION_ATTEMPTS = 3;
 
+/** The most operations one JSON Patch may have (the document's `maxItems`). */
+const MAX_PATCH_OPERATIONS = 1000;
+
 const conflict = (message: string) => new AppError('conflict', { message });
 
 function toRevision(row: revisions.RevisionRow): StateRevision {
@@ -63,6 +66,28 @@ export function createStateService(deps: StateServiceDeps) {
     const problem = stateProblem(state, stateLimits);
     if (problem) throw AppError.field(field, `The resulting state ${problem}.`);
     return state;
+  }
+
+  /**
+   * Applies a JSON Patch one operation at a time, checking the state against the limits after each
+   * `copy`: a copy can double the document, so a few dozen copies of the root would outgrow any
+   * memory long before the result is checked. Other operations add at most what the body holds.
+   */
+  function applyWithinLimits(state: JsonObject | null, patch: JsonPatch): unknown {
+    let current: unknown = state;
+    patch.forEach((operation, index) => {
+      try {
+        current = applyJsonPatch(current, [operation]);
+      } catch (error) {
+        if (error instanceof JsonPatchConflictError) throw new JsonPatchConflictError(index, error.op, error.path, error.reason);
+        throw error;
+      }
+      if (operation.op === 'copy' && typeof current === 'object' && current !== null) {
+        const problem = stateProblem(current as JsonObject, stateLimits);
+        if (problem) throw AppError.field('json_patch', `The resulting state ${problem}.`);
+      }
+    });
+    return current;
   }
 
   /**
@@ -105,6 +130,9 @@ export function createStateService(deps: StateServiceDeps) {
       let field: string;
       if (input.json_patch !== undefined) {
         field = 'json_patch';
+        if (input.json_patch.length > MAX_PATCH_OPERATIONS) {
+          throw AppError.field(field, `The json patch field must not have more than ${MAX_PATCH_OPERATIONS} operations.`);
+        }
         let patch: JsonPatch;
         try {
           patch = parseJsonPatch(input.json_patch, { maxDepth: stateLimits.maxDepth });
@@ -112,7 +140,7 @@ export function createStateService(deps: StateServiceDeps) {
           if (error instanceof JsonPatchInvalidError) throw new AppError('validation', { fields: error.fieldErrors('json_patch') });
           throw error;
         }
-        apply = (state) => applyJsonPatch(state, patch);
+        apply = (state) => applyWithinLimits(state, patch);
       } else {
         field = 'merge_patch';
         const patch = input.merge_patch!;
