@@ -31,6 +31,8 @@ export type Me = Schemas['Me'];
 export type Message = Schemas['Message'];
 export type MessagePage = Schemas['MessagePage'];
 export type MessagePair = Schemas['MessagePair'];
+/** A precondition failed: the state changed since the version you sent. */
+export type PreconditionFailedBody = Schemas['PreconditionFailedBody'];
 export type Proposal = Schemas['Proposal'];
 export type ProposalAccepted = Schemas['ProposalAccepted'];
 export type SessionResponse = Schemas['SessionResponse'];

@@ -654,6 +654,12 @@ export interface components {
                 [key: string]: string[];
             };
         };
+        /** @description A precondition failed: the state changed since the version you sent. */
+        PreconditionFailedBody: {
+            message: string;
+            /** @description The version the state is at now (also the `ETag`): read it again and retry. */
+            current_version: number;
+        };
         /** @description One event's data, as its `data:` line holds it; `type` is the event's name. */
         StreamEventData: components["schemas"]["StreamMessageCreated"] | components["schemas"]["StreamResponseDelta"] | components["schemas"]["StreamStateDelta"] | components["schemas"]["StreamResponseCompleted"] | components["schemas"]["StreamError"];
         /** @description `message.created`: your message, as stored. */
@@ -759,6 +765,8 @@ export interface components {
         "Set-Cookie-Cleared": string;
         /** @description The session cookie with a later expiry, when the call authenticated with a cookie and renewed its session. */
         "Set-Cookie-Renewed": string;
+        /** @description The state version as a strong entity tag, `"<version>"`: send it back as `If-Match` to change the state. */
+        ETag: string;
     };
     pathItems: never;
 }
@@ -1223,6 +1231,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "CI deploys",
+                 *       "permissions": [
+                 *         "ai_threads.view",
+                 *         "ai_thread_messages.view"
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     /** @example CI deploys */
                     name: string;
@@ -2203,6 +2220,7 @@ export interface operations {
                     "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
                     "X-RateLimit-Remaining": number;
+                    ETag: components["headers"]["ETag"];
                     "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
@@ -2288,7 +2306,13 @@ export interface operations {
     "threads.state.patch": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The state's ETag as you last read it (`"3"`), or `*` for any version. This or the expected version in the body is required (428 without either); a stale one is a 412 and nothing is stored. Weak tags never match.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
+            };
             path: {
                 /**
                  * @description The id of one of your AI threads.
@@ -2298,7 +2322,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": {
                     /** @description A JSON Merge Patch (RFC 7396): an object; `null` removes a key. */
@@ -2316,6 +2340,38 @@ export interface operations {
                     /** @description The state version you last saw (the precondition; the REST face also takes `If-Match: "<version>"`). A stale version is a 412 and nothing is stored. */
                     expected_version?: number;
                 };
+                /**
+                 * @example {
+                 *       "form": {
+                 *         "color": "blue",
+                 *         "size": null
+                 *       }
+                 *     }
+                 */
+                "application/merge-patch+json": {
+                    [key: string]: unknown;
+                };
+                /**
+                 * @example [
+                 *       {
+                 *         "op": "test",
+                 *         "path": "/form/color",
+                 *         "value": "red"
+                 *       },
+                 *       {
+                 *         "op": "replace",
+                 *         "path": "/form/color",
+                 *         "value": "blue"
+                 *       }
+                 *     ]
+                 */
+                "application/json-patch+json": {
+                    /** @enum {string} */
+                    op: "add" | "remove" | "replace" | "move" | "copy" | "test";
+                    path: string;
+                    from?: string;
+                    value?: unknown;
+                }[];
             };
         };
         responses: {
@@ -2327,6 +2383,7 @@ export interface operations {
                     "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
                     "X-RateLimit-Remaining": number;
+                    ETag: components["headers"]["ETag"];
                     "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
@@ -2379,7 +2436,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Busy: the thread is answering an earlier message, or the idempotency key is in flight. */
+            /** @description The change does not apply to the current state (a JSON Patch with a failed `test` or a missing path; the message names the operation), or the proposal is not pending. Nothing was stored. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2392,16 +2449,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Error. */
+            /** @description The state has changed since the version sent (`If-Match` or the expected version): the body and the `ETag` name the current version. Nothing was stored. */
             412: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["PreconditionFailedBody"];
                 };
             };
             /** @description The body is over the size limit. */
@@ -2436,7 +2494,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorBody"];
                 };
             };
-            /** @description Error. */
+            /** @description The request must be conditional: send `If-Match` with the state's ETag (or the expected version in the body). */
             428: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2479,7 +2537,13 @@ export interface operations {
     "threads.state.revert": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The state's ETag as you last read it (`"3"`), or `*` for any version. This or the expected version in the body is required (428 without either); a stale one is a 412 and nothing is stored. Weak tags never match.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
+            };
             path: {
                 /**
                  * @description The id of one of your AI threads.
@@ -2508,6 +2572,7 @@ export interface operations {
                     "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
                     "X-RateLimit-Remaining": number;
+                    ETag: components["headers"]["ETag"];
                     "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
@@ -2560,16 +2625,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Error. */
+            /** @description The state has changed since the version sent (`If-Match` or the expected version): the body and the `ETag` name the current version. Nothing was stored. */
             412: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["PreconditionFailedBody"];
                 };
             };
             /** @description The body is over the size limit. */
@@ -2604,7 +2670,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorBody"];
                 };
             };
-            /** @description Error. */
+            /** @description The request must be conditional: send `If-Match` with the state's ETag (or the expected version in the body). */
             428: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2981,6 +3047,11 @@ export interface operations {
                  * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The state's ETag as you last read it (`"3"`), or `*` for any version. Optional: without it (or the expected version in the body) the state is not checked; a stale one is a 412 and nothing is stored. Weak tags never match.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -2993,6 +3064,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "content": "Hello!",
+                 *       "state": {
+                 *         "form": {
+                 *           "field": "value"
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description Content of the message (max 5000 characters, counted as Unicode code points).
@@ -3090,16 +3171,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Error. */
+            /** @description The state has changed since the version sent (`If-Match` or the expected version): the body and the `ETag` name the current version. Nothing was stored. */
             412: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["PreconditionFailedBody"];
                 };
             };
             /** @description The body is over the size limit. */
@@ -3452,7 +3534,13 @@ export interface operations {
     "messages.proposal.accept": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The state's ETag as you last read it (`"3"`), or `*` for any version. This or the expected version in the body is required (428 without either); a stale one is a 412 and nothing is stored. Weak tags never match.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
+            };
             path: {
                 /**
                  * @description The id of one of your AI threads.
@@ -3486,6 +3574,7 @@ export interface operations {
                     "X-RateLimit-Limit": number;
                     /** @description Requests left in this minute. */
                     "X-RateLimit-Remaining": number;
+                    ETag: components["headers"]["ETag"];
                     "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
                     [name: string]: unknown;
                 };
@@ -3538,7 +3627,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Busy: the thread is answering an earlier message, or the idempotency key is in flight. */
+            /** @description The change does not apply to the current state (a JSON Patch with a failed `test` or a missing path; the message names the operation), or the proposal is not pending. Nothing was stored. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3551,16 +3640,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Error. */
+            /** @description The state has changed since the version sent (`If-Match` or the expected version): the body and the `ETag` name the current version. Nothing was stored. */
             412: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["PreconditionFailedBody"];
                 };
             };
             /** @description The body is over the size limit. */
@@ -3595,7 +3685,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorBody"];
                 };
             };
-            /** @description Error. */
+            /** @description The request must be conditional: send `If-Match` with the state's ETag (or the expected version in the body). */
             428: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3715,7 +3805,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Busy: the thread is answering an earlier message, or the idempotency key is in flight. */
+            /** @description The change does not apply to the current state (a JSON Patch with a failed `test` or a missing path; the message names the operation), or the proposal is not pending. Nothing was stored. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3802,6 +3892,11 @@ export interface operations {
                  * @example 41:1
                  */
                 "Last-Event-ID"?: string;
+                /**
+                 * @description The state's ETag as you last read it (`"3"`), or `*` for any version. Optional: without it (or the expected version in the body) the state is not checked; a stale one is a 412 and nothing is stored. Weak tags never match.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -3814,6 +3909,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "content": "Hello!",
+                 *       "state": {
+                 *         "form": {
+                 *           "field": "value"
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description Content of the message (max 5000 characters, counted as Unicode code points).
@@ -3927,16 +4032,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Error. */
+            /** @description The state has changed since the version sent (`If-Match` or the expected version): the body and the `ETag` name the current version. Nothing was stored. */
             412: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["PreconditionFailedBody"];
                 };
             };
             /** @description The body is over the size limit. */

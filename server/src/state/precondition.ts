@@ -18,7 +18,7 @@ const ETAG_LIST = /^\s*(?:W\/)?"[^"]*"\s*(?:,\s*(?:W\/)?"[^"]*"\s*)*$/;
  * strong comparison), and a strong tag that is not one of ours (`"abc"`) matches no version.
  * Undefined when absent; a 422 on `if_match` when it is not an If-Match value at all.
  */
-export function parseIfMatch(header: string | string[] | undefined): Precondition | undefined {
+function parseIfMatch(header: string | string[] | undefined): Precondition | undefined {
   if (header === undefined) return undefined;
   const value = Array.isArray(header) ? header.join(', ') : header;
   if (value.trim() === '*') return { kind: 'any' };
@@ -56,7 +56,7 @@ export function requirePrecondition(precondition: Precondition | undefined): Pre
   return precondition;
 }
 
-export function preconditionHolds(precondition: Precondition | undefined, currentVersion: number): boolean {
+function preconditionHolds(precondition: Precondition | undefined, currentVersion: number): boolean {
   return !precondition || precondition.kind === 'any' || precondition.versions.includes(currentVersion);
 }
 
