@@ -251,7 +251,12 @@ function checkRest(res: HostileResponse, request: HostileRequest) {
   expect(res.headers.get('content-type') ?? '', where).toMatch(/^application\/json/);
   expect(typeof res.json?.message, where).toBe('string');
   if (res.status === 422) expect(isStringArrayMap(res.json.errors), where).toBe(true);
-  else expect(Object.keys(res.json).sort(), where).toEqual(['message']);
+  else if (res.status === 412) {
+    // The one error with more than a message: the state's current version (SPEC.md part 2).
+    expect(Object.keys(res.json).sort(), where).toEqual(['current_version', 'message']);
+    expect(Number.isInteger(res.json.current_version), where).toBe(true);
+    expect(res.headers.get('etag'), where).toBe(`"${res.json.current_version}"`);
+  } else expect(Object.keys(res.json).sort(), where).toEqual(['message']);
 }
 
 /** A tRPC answer: below 500; an error (or each error of a batch) has a message and the status. */
