@@ -238,6 +238,41 @@ describe('an edit while the AI answers', async () => {
     expect(state.body).toEqual({ state: { form: { color: 'blue', name: 'Ada' } }, version: 3 });
   });
 
+  async function answerAround(id: number, aiPatch: object, edit: object) {
+    let open!: () => void;
+    fake.script(tool(aiPatch), {
+      type: 'gate',
+      until: new Promise<void>((resolve) => (open = resolve)),
+      then: { type: 'text', content: 'Changed.' },
+    });
+    const answer = app.api('POST', `/ai/threads/${id}/messages`, { token: user.token, body: { content: 'change it' } });
+    await fake.waitForRequests(fake.requests.length + 2);
+    const edited = await app.api('PATCH', `/ai/threads/${id}/state`, { token: user.token, headers: { 'if-match': '*' }, body: edit });
+    expect(edited.status).toBe(200);
+    open();
+    const res = await answer;
+    expect(res.status).toBe(201);
+    return { reply: res.body.responseMessage, edited: edited.body };
+  }
+
+  it('when both change the same value, the person keeps theirs and the AI change is a proposal', async () => {
+    const t = await app.api('POST', '/ai/threads', { token: user.token, body: { state: { title: 'A' } } });
+    const { reply, edited } = await answerAround(t.body.id, { title: 'B' }, { merge_patch: { title: 'C' } });
+    expect(reply).toMatchObject({ state_patch: [], proposal: { status: 'pending', proposed_state: { title: 'B' } } });
+    expect((await app.api('GET', `/ai/threads/${t.body.id}/state`, { token: user.token })).body).toEqual(edited);
+    expect(edited.state).toEqual({ title: 'C' });
+  });
+
+  it('when both change the same list, the AI change is a proposal (an insert would shift its indexes)', async () => {
+    const t = await app.api('POST', '/ai/threads', { token: user.token, body: { state: { items: ['a', 'b', 'c'] } } });
+    const { reply, edited } = await answerAround(t.body.id, { items: ['a', 'b', 'C'] }, {
+      json_patch: [{ op: 'add', path: '/items/0', value: 'x' }],
+    });
+    expect(reply.proposal).toMatchObject({ status: 'pending', proposed_state: { items: ['a', 'b', 'C'] } });
+    expect((await app.api('GET', `/ai/threads/${t.body.id}/state`, { token: user.token })).body).toEqual(edited);
+    expect(edited.state).toEqual({ items: ['x', 'a', 'b', 'c'] });
+  });
+
   it('when the AI patch no longer applies, it becomes a pending proposal instead of overwriting', async () => {
     const t = await app.api('POST', '/ai/threads', { token: user.token, body: { state: { form: { color: 'red' } } } });
     let open!: () => void;

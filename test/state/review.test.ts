@@ -242,6 +242,24 @@ describe('review mode', async () => {
     expect(reply).toMatchObject({ state_version: 1, state_patch: [], updated_state: { form: { color: 'red' } } });
   });
 
+  it('versions beyond the largest one are refused or never match: never a server error', async () => {
+    const id = await reviewThread();
+    const revision = await app.api('GET', `/ai/threads/${id}/state/revisions/3000000000`, auth);
+    expect(revision.status).toBe(422);
+    expect(Object.keys(revision.body.errors)).toEqual(['version']);
+    const list = await app.api('GET', `/ai/threads/${id}/state/revisions?after=3000000000`, auth);
+    expect(list.status).toBe(422);
+    const revert = await app.api('POST', `/ai/threads/${id}/state/revert`, { ...auth, body: { version: 3000000000, expected_version: 1 } });
+    expect(revert.status).toBe(422);
+    const seed = await expectNothingStored(app, () =>
+      app.api('POST', `/ai/threads/${id}/messages`, { ...auth, headers: { 'if-match': '"3000000000"' }, body: { content: 'hi' } }),
+    );
+    expect(seed.status).toBe(412);
+    const body = await app.api('POST', `/ai/threads/${id}/messages`, { ...auth, body: { content: 'hi', expected_state_version: 3000000000 } });
+    expect(body.status).toBe(422);
+    expect(Object.keys(body.body.errors)).toEqual(['expected_state_version']);
+  });
+
   it('review mode can be switched on and off with PATCH of the thread', async () => {
     const created = await app.api('POST', '/ai/threads', { ...auth, body: { state: { a: 1 } } });
     expect(created.body.state_review).toBe('auto');

@@ -5,7 +5,7 @@ import { IdParam, Integer, Page } from '../common.js';
 import { defineOperation } from '../operation.js';
 import { Message } from '../messages/message.js';
 import { State } from '../text.js';
-import { ExpectedVersion, JsonPatchInput, StateRevision, StateRevisionWithState, ThreadState } from './state.js';
+import { ExpectedVersion, JsonPatchInput, StateRevision, StateRevisionWithState, ThreadState, VersionParam } from './state.js';
 
 const conditional =
   'Conditional: send the version you last saw as `If-Match: "<version>"` (REST; `*` matches any) or ' +
@@ -76,8 +76,8 @@ export const listRevisions = defineOperation({
     .object({
       threadId: IdParam,
       limit: Integer(1, 100).default(20).meta({ description: 'Page size, 1 to 100.' }),
-      after: IdParam.optional().meta({ description: 'Return revisions older than this version.' }),
-      before: IdParam.optional().meta({ description: 'Return revisions newer than this version.' }),
+      after: VersionParam.optional().meta({ description: 'Return revisions older than this version.' }),
+      before: VersionParam.optional().meta({ description: 'Return revisions newer than this version.' }),
     })
     .superRefine((value, ctx) => {
       if (value.after !== undefined && value.before !== undefined) {
@@ -99,7 +99,7 @@ export const getRevision = defineOperation({
   permission: 'ai_threads.view',
   rateLimit: 'requests',
   successStatus: 200,
-  input: z.object({ threadId: IdParam, version: IdParam }),
+  input: z.object({ threadId: IdParam, version: VersionParam }),
   output: StateRevisionWithState,
   errors: [401, 403, 404, 422, 429],
 });
@@ -119,7 +119,7 @@ export const revertState = defineOperation({
   successStatus: 200,
   input: z.object({
     threadId: IdParam,
-    version: IdParam.meta({ description: 'The version whose state to restore.' }),
+    version: VersionParam.meta({ description: 'The version whose state to restore.' }),
     expected_version: ExpectedVersion.optional(),
   }),
   output: ThreadState,

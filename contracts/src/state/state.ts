@@ -10,7 +10,13 @@ import { State } from '../text.js';
 export const StateVersion = Count.meta({ description: 'The state version: 0 while never set, +1 with every change.' });
 
 /** What the client last saw, as a precondition (`If-Match` on REST, or this field on both faces). */
-export const ExpectedVersion = Integer(0, Number.MAX_SAFE_INTEGER).meta({
+/** The largest state version (the database stores versions as 32-bit integers). */
+export const MAX_STATE_VERSION = 2_147_483_647;
+
+/** A version in a path or query (revisions.get, revert, the revisions' cursors). */
+export const VersionParam = Integer(1, MAX_STATE_VERSION);
+
+export const ExpectedVersion = Integer(0, MAX_STATE_VERSION).meta({
   description:
     'The state version you last saw (the precondition; the REST face also takes `If-Match: "<version>"`). ' +
     'A stale version is a 412 and nothing is stored.',
@@ -73,7 +79,7 @@ export type RevisionSource = z.infer<typeof RevisionSource>;
 
 export const StateRevision = z
   .object({
-    version: Integer(1, Number.MAX_SAFE_INTEGER).meta({ description: 'The version this revision made.' }),
+    version: Integer(1, MAX_STATE_VERSION).meta({ description: 'The version this revision made.' }),
     source: RevisionSource,
     message_id: Id.nullable().meta({
       description: '`message`: the user message; `ai`: the reply; `proposal`: the message whose proposal was accepted; else null.',

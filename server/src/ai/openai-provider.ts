@@ -303,8 +303,10 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): AiProvider
 /** Tells the caller of one applied state change; a listener's failure is logged, never the answer's. */
 function notifyStateChange(request: AiRequest, before: JsonObject | null, after: JsonObject | null, logger: AiLogger | undefined) {
   if (!request.onStateChange) return;
+  const patch = diff(before, after);
+  if (patch.length === 0) return;
   try {
-    request.onStateChange({ patch: diff(before, after), state: after });
+    request.onStateChange({ patch, state: after });
   } catch (error) {
     logger?.warn({ err: error }, 'onStateChange listener failed');
   }

@@ -115,7 +115,9 @@ export async function beginAnswer(
     // `message` revision, stored with the message. The lease's update holds the thread's row, so
     // nobody can write the state in between.
     let current = thread;
-    if (input.state !== null) {
+    // Not again for a retry of a failed attempt: its state was committed then, and an edit made
+    // since must not be undone by the same message.
+    if (input.state !== null && input.retryMessageId === null) {
       const change = await commitStateChange(tx, {
         threadId: thread.id,
         fromVersion: thread.stateVersion,

@@ -16,7 +16,7 @@ import { requestHash } from '../idempotency/idempotency.service.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { toPage } from '../pagination.js';
-import { applyJsonPatch, diff, jsonEqual, JsonPatchConflictError } from '../state/json-patch.js';
+import { applyJsonPatch, diff, jsonEqual, JsonPatchConflictError, patchesOverlap } from '../state/json-patch.js';
 import { stateProblem, type StateLimits } from '../state/limits.js';
 import { stateChanged, type Precondition } from '../state/precondition.js';
 import type { ThreadRow } from '../threads/threads.repo.js';
@@ -194,6 +194,9 @@ function settleState(
     if (review || aiState === null) return proposed;
     let next: unknown = aiState;
     if (current.version !== start.version) {
+      // Someone changed the state while the AI answered: the AI's change goes on top only where
+      // it does not touch what they changed; else it waits as a proposal.
+      if (patchesOverlap(start.state, patch, diff(start.state, current.state))) return proposed;
       try {
         next = applyJsonPatch(current.state, patch);
       } catch (error) {

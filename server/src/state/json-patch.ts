@@ -73,6 +73,11 @@ export class JsonPatchConflictError extends Error {
 export interface JsonPatchOptions {
   /** Values nested deeper than this inside an operation are refused as malformed. */
   maxDepth?: number;
+  /**
+   * Called after each operation with the document as it now is (a private working copy: read it,
+   * never keep it), to stop a patch early by throwing (a `copy` that doubles the document, say).
+   */
+  afterOperation?: (document: unknown, operation: JsonPatch[number], index: number) => void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,6 +213,7 @@ export function applyJsonPatch(document: unknown, patch: unknown, options: JsonP
   let root = cloneJson(document);
   operations.forEach((operation, index) => {
     root = applyOperation(root, operation, index);
+    options.afterOperation?.(root, operation, index);
   });
   return root;
 }
@@ -495,4 +501,44 @@ function own(object: Record<string, unknown>, key: string): unknown {
 // Plain assignment of `__proto__` would replace the object's prototype instead of adding a key.
 function defineKey(object: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Overlap
+
+/** Pairs of operations compared before two patches are taken to overlap anyway (the safe answer). */
+const OVERLAP_MAX_PAIRS = 100_000;
+
+/**
+ * Whether two patches made from the same `base` touch the same place, so that applying one after
+ * the other would silently undo or misplace a change: one path at or under another (a value both
+ * changed, or one inside a value the other replaced or removed), or two paths inside the same
+ * array (an insert or a removal there shifts the other's indexes). Disjoint patches commute.
+ */
+export function patchesOverlap(base: unknown, a: JsonPatch, b: JsonPatch): boolean {
+  if (a.length === 0 || b.length === 0) return false;
+  if (a.length * b.length > OVERLAP_MAX_PAIRS) return true;
+  const pathsOf = (patch: JsonPatch) =>
+    patch.flatMap((operation) => ('from' in operation ? [operation.from, operation.path] : [operation.path])).map(parsePointer);
+  const left = pathsOf(a);
+  const right = pathsOf(b);
+  for (const p of left) {
+    for (const q of right) {
+      let k = 0;
+      while (k < p.length && k < q.length && p[k] === q[k]) k++;
+      if (k === p.length || k === q.length) return true;
+      if (Array.isArray(lookup(base, p.slice(0, k)))) return true;
+    }
+  }
+  return false;
+}
+
+function lookup(document: unknown, tokens: string[]): unknown {
+  let value = document;
+  for (const token of tokens) {
+    if (Array.isArray(value)) value = value[Number(token)];
+    else if (isPlainObject(value)) value = own(value, token);
+    else return undefined;
+  }
+  return value;
 }

@@ -3,6 +3,7 @@
 // decides what a precondition is, when one is required (428), and when it fails (412), so that
 // every operation that checks one answers the same body and headers.
 import type { IncomingHttpHeaders } from 'node:http';
+import { MAX_STATE_VERSION } from '@ai-threads/contracts';
 import { AppError } from '../errors.js';
 
 /** `*` (any version) or the versions the client accepts (If-Match may list several). */
@@ -27,7 +28,10 @@ function parseIfMatch(header: string | string[] | undefined): Precondition | und
   }
   const versions: number[] = [];
   for (const match of value.matchAll(/(W\/)?"([^"]*)"/g)) {
-    if (match[1] === undefined && /^(0|[1-9][0-9]{0,15})$/.test(match[2]!)) versions.push(Number(match[2]));
+    // A tag beyond the largest version names none: it matches nothing (a 412), like any other.
+    if (match[1] === undefined && /^(0|[1-9][0-9]{0,9})$/.test(match[2]!) && Number(match[2]) <= MAX_STATE_VERSION) {
+      versions.push(Number(match[2]));
+    }
   }
   return { kind: 'versions', versions };
 }

@@ -7,7 +7,7 @@
 import type { contracts, InputOf, JsonObject, Proposal, StateRevision, StateRevisionWithState, ThreadState } from '@ai-threads/contracts';
 import { isJsonObject } from '@ai-threads/contracts';
 import { and, eq, sql } from 'drizzle-orm';
-import { messages, type Database } from '@ai-threads/db';
+import { messages, threads, type Database } from '@ai-threads/db';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError } from '../errors.js';
 import { toMessageResource } from '../messages/messages.service.js';
@@ -74,20 +74,16 @@ export function createStateService(deps: StateServiceDeps) {
    * memory long before the result is checked. Other operations add at most what the body holds.
    */
   function applyWithinLimits(state: JsonObject | null, patch: JsonPatch): unknown {
-    let current: unknown = state;
-    patch.forEach((operation, index) => {
-      try {
-        current = applyJsonPatch(current, [operation]);
-      } catch (error) {
-        if (error instanceof JsonPatchConflictError) throw new JsonPatchConflictError(index, error.op, error.path, error.reason);
-        throw error;
-      }
-      if (operation.op === 'copy' && typeof current === 'object' && current !== null) {
-        const problem = stateProblem(current as JsonObject, stateLimits);
+    // One working copy for the whole patch (all or nothing still: it is discarded on a failure).
+    // Only a `copy` can grow the document faster than the request body does (a root copy doubles
+    // it), so the limits are checked after each one, before the next can double it again.
+    return applyJsonPatch(state, patch, {
+      afterOperation: (document, operation) => {
+        if (operation.op !== 'copy' || typeof document !== 'object' || document === null) return;
+        const problem = stateProblem(document as JsonObject, stateLimits);
         if (problem) throw AppError.field('json_patch', `The resulting state ${problem}.`);
-      }
+      },
     });
-    return current;
   }
 
   /**
@@ -217,9 +213,12 @@ export function createStateService(deps: StateServiceDeps) {
         }
         throw error;
       }
-      const to = checkResult(next, 'paths');
+      const to = checkResult(next, 'state');
       const outcome = await db
         .transaction(async (tx) => {
+          // The thread's row first, as storing a reply locks it (then supersedes proposals): one
+          // order of locks, so an accept and a reply stored at once cannot deadlock.
+          await tx.select({ id: threads.id }).from(threads).where(eq(threads.id, input.threadId)).for('update');
           const [accepted] = await tx
             .update(messages)
             .set({ proposal: sql`jsonb_set(${messages.proposal}, '{status}', '"accepted"')` })
