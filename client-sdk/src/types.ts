@@ -81,6 +81,8 @@ export type ThreadCreateParams = JsonBody<'threads.create'>;
 export type ThreadListParams = Query<'threads.list'>;
 /** The body of `client.threads.update`. */
 export type ThreadUpdateParams = JsonBody<'threads.update'>;
+/** The body of `client.threads.setHead`. */
+export type ThreadSetHeadParams = JsonBody<'threads.setHead'>;
 /** The body of `client.threads.state.patch`. */
 export type ThreadStatePatchParams = JsonBody<'threads.state.patch'>;
 /** The body of `client.threads.state.revert`. */
@@ -93,6 +95,12 @@ export type MessageCreateParams = JsonBody<'messages.create'>;
 export type MessageStreamParams = JsonBody<'messages.stream'>;
 /** The query of `client.messages.list`. */
 export type MessageListParams = Query<'messages.list'>;
+/** The body of `client.messages.regenerate`. */
+export type MessageRegenerateParams = JsonBody<'messages.regenerate'>;
+/** The body of `client.messages.regenerateStream`. */
+export type MessageRegenerateStreamParams = JsonBody<'messages.regenerateStream'>;
+/** The query of `client.messages.siblings`. */
+export type MessageSiblingsParams = Query<'messages.siblings'>;
 /** The body of `client.messages.proposal.accept`. */
 export type MessageProposalAcceptParams = JsonBody<'messages.proposal.accept'>;
 
@@ -104,3 +112,9 @@ export type MessageProposalAcceptParams = JsonBody<'messages.proposal.accept'>;
  */
 export type MessageStreamEvent = { [K in Schemas['StreamEventData']['type']]: { event: K; id: string; data: Extract<Schemas['StreamEventData'], { type: K }> } }[Schemas['StreamEventData']['type']];
 export type MessageStreamEventName = MessageStreamEvent['event'];
+/**
+ * One server-sent event of `client.messages.regenerateStream`: its name, its id (for
+ * `Last-Event-ID`) and its data.
+ */
+export type MessageRegenerateStreamEvent = { [K in Schemas['StreamEventData']['type']]: { event: K; id: string; data: Extract<Schemas['StreamEventData'], { type: K }> } }[Schemas['StreamEventData']['type']];
+export type MessageRegenerateStreamEventName = MessageRegenerateStreamEvent['event'];

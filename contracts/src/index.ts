@@ -32,9 +32,9 @@ import { signUp } from './auth/sign-up.js';
 import { createApiToken } from './api-tokens/create.js';
 import { getApiToken, listApiTokens } from './api-tokens/list.js';
 import { revokeApiToken } from './api-tokens/revoke.js';
-import { createThread, deleteThread, getThread, listThreads, updateThread } from './threads/operations.js';
-import { createMessage, getMessage, listMessages } from './messages/operations.js';
-import { cancelMessage, streamMessage } from './messages/stream.js';
+import { createThread, deleteThread, getThread, listThreads, setHead, updateThread } from './threads/operations.js';
+import { createMessage, getMessage, listMessages, listSiblings, regenerateMessage } from './messages/operations.js';
+import { cancelMessage, streamMessage, streamRegenerate } from './messages/stream.js';
 import {
   acceptProposal,
   getRevision,
@@ -57,6 +57,7 @@ export const contracts = {
     get: getThread,
     update: updateThread,
     delete: deleteThread,
+    setHead,
     state: {
       get: getState,
       patch: patchState,
@@ -70,6 +71,9 @@ export const contracts = {
     cancel: cancelMessage,
     list: listMessages,
     get: getMessage,
+    regenerate: regenerateMessage,
+    regenerateStream: streamRegenerate,
+    siblings: listSiblings,
     proposal: { accept: acceptProposal, reject: rejectProposal },
   },
 } as const;

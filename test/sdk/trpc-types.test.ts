@@ -62,6 +62,7 @@ describe('the generated tRPC router type', () => {
       'threads.get': 'query',
       'threads.update': 'mutation',
       'threads.delete': 'mutation',
+      'threads.setHead': 'mutation',
       'threads.state.get': 'query',
       'threads.state.patch': 'mutation',
       'threads.state.revert': 'mutation',
@@ -72,6 +73,9 @@ describe('the generated tRPC router type', () => {
       'messages.cancel': 'mutation',
       'messages.list': 'query',
       'messages.get': 'query',
+      'messages.regenerate': 'mutation',
+      'messages.regenerateStream': 'subscription',
+      'messages.siblings': 'query',
       'messages.proposal.accept': 'mutation',
       'messages.proposal.reject': 'mutation',
     } satisfies { [P in ProcedurePaths<Kinds<GeneratedRouter>>]: string };

@@ -180,6 +180,26 @@ export interface paths {
         patch: operations["threads.update"];
         trace?: never;
     };
+    "/ai/threads/{thread-id}/head": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move the head to a branch
+         * @description The head (the current branch's last message, where the next message goes) becomes the newest leaf under `message_id`: from it, at each step, the newest child. The state is not rewound: to return to a branch point's state, revert to the revision of that message.
+         */
+        post: operations["threads.setHead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ai/threads/{thread-id}/state": {
         parameters: {
             query?: never;
@@ -273,7 +293,7 @@ export interface paths {
         };
         /**
          * List the messages of a thread
-         * @description Oldest first, with cursor pagination.
+         * @description The current branch, root to head, oldest first, with cursor pagination. `branch=<message id>`: the branch ending at that message. `view=all`: every message of the thread, by id.
          */
         get: operations["messages.list"];
         put?: never;
@@ -320,6 +340,46 @@ export interface paths {
          * @description One message of one of your AI threads.
          */
         get: operations["messages.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ai/threads/{thread-id}/messages/{message-id}/regenerate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Regenerate an answer
+         * @description A new answer to the same user message, beside the old one (a sibling), which stays. `message-id` is an assistant message, or a user message whose answer failed. The new answer becomes the head. Answers 201 `{createdMessage, responseMessage}` where `createdMessage` is that existing user message. The model sees the branch up to and including the user message. Rules as for creating a message: busy 409, `Idempotency-Key`, the message rate limit and the optional precondition (412).
+         */
+        post: operations["messages.regenerate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ai/threads/{thread-id}/messages/{message-id}/siblings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the siblings of a message
+         * @description The messages with the same parent (the message itself included), oldest first, with cursor pagination.
+         */
+        get: operations["messages.siblings"];
         put?: never;
         post?: never;
         delete?: never;
@@ -382,6 +442,26 @@ export interface paths {
          * @description The seed endpoint, answered as server-sent events: `message.created` (your message, stored), `response.delta` (`{"delta": "..."}`, the text as it arrives), `state.delta` (`{"patch", "proposed"}`, each change the AI makes to the state), then `response.completed` (`{"createdMessage", "responseMessage"}`) or `error` (`{"message", "status"}`). Every event has an id; reconnect with the same request and a `Last-Event-ID` header to get what you missed. A disconnect does not stop the answer: it is stored. Refusals before the first event are ordinary JSON errors.
          */
         post: operations["messages.stream"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ai/threads/{thread-id}/messages/{message-id}/regenerate/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Regenerate an answer and stream it
+         * @description The regenerate endpoint, answered as server-sent events like `.../messages/stream`: `message.created` (the existing user message), `response.delta`, `state.delta`, then `response.completed` or `error`. Resume with `Last-Event-ID`; a disconnect does not stop the answer.
+         */
+        post: operations["messages.regenerateStream"];
         delete?: never;
         options?: never;
         head?: never;
@@ -465,6 +545,8 @@ export interface components {
                 [key: string]: string;
             };
             message_count: number;
+            /** @description The last message of the current branch (where the next message goes); null while there is none. */
+            head_message_id: number | null;
             /**
              * Format: date-time
              * @description ISO-8601 UTC timestamp
@@ -580,6 +662,12 @@ export interface components {
         Message: {
             id: number;
             thread_id: number;
+            /** @description The message this one follows (its parent); null for a first message (a root). */
+            parent_id: number | null;
+            /** @description How many messages share its parent (itself included): the n of a "‹ i/n ›" picker. */
+            sibling_count: number;
+            /** @description Its place among them, from 0, oldest first. */
+            sibling_index: number;
             /** @enum {string} */
             role: "user" | "assistant";
             content: string;
@@ -666,6 +754,12 @@ export interface components {
         StreamMessageCreated: {
             id: number;
             thread_id: number;
+            /** @description The message this one follows (its parent); null for a first message (a root). */
+            parent_id: number | null;
+            /** @description How many messages share its parent (itself included): the n of a "‹ i/n ›" picker. */
+            sibling_count: number;
+            /** @description Its place among them, from 0, oldest first. */
+            sibling_index: number;
             /** @enum {string} */
             role: "user" | "assistant";
             content: string;
@@ -2197,6 +2291,148 @@ export interface operations {
             };
         };
     };
+    "threads.setHead": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
+                "thread-id": number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A message of this thread. */
+                    message_id: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No, unknown, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller or its token lacks the permission. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource for this caller. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over the size limit. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     "threads.state.get": {
         parameters: {
             query?: never;
@@ -2935,6 +3171,8 @@ export interface operations {
                 limit?: number;
                 after?: number;
                 before?: number;
+                branch?: number;
+                view?: "branch" | "all";
             };
             header?: never;
             path: {
@@ -3091,6 +3329,8 @@ export interface operations {
                     state?: {
                         [key: string]: unknown;
                     };
+                    /** @description Where the message goes: absent, after the head (the current branch); an assistant message id of this thread, after that message (to edit a message, post the new text after the edited one's parent); null, a new root. */
+                    parent_id?: number | null;
                     /** @description Optional precondition: the state version you last saw (REST also takes `If-Match: "<version>"`). Stale: 412, nothing stored, no AI call. */
                     expected_state_version?: number;
                 };
@@ -3454,6 +3694,329 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description No, unknown, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller or its token lacks the permission. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource for this caller. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "messages.regenerate": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key and body within 24 hours replays the first answer.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The state's ETag as you last read it (`"3"`), or `*` for any version. Optional: without it (or the expected version in the body) the state is not checked; a stale one is a 412 and nothing is stored. Weak tags never match.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
+                "thread-id": number;
+                /**
+                 * @description The id of a message of that thread.
+                 * @example 2
+                 */
+                "message-id": number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description Optional precondition, as for creating a message (REST also takes `If-Match`). */
+                    expected_state_version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePair"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No, unknown, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller or its token lacks the permission. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource for this caller. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy: the thread is answering an earlier message, or the idempotency key is in flight. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The state has changed since the version sent (`If-Match` or the expected version): the body and the `ETag` name the current version. Nothing was stored. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreconditionFailedBody"];
+                };
+            };
+            /** @description The body is over the size limit. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The AI provider failed. */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The AI provider timed out. */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "messages.siblings": {
+        parameters: {
+            query?: {
+                limit?: number;
+                after?: number;
+                before?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
+                "thread-id": number;
+                /**
+                 * @description The id of a message of that thread.
+                 * @example 2
+                 */
+                "message-id": number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePage"];
                 };
             };
             /** @description No, unknown, expired or revoked credentials. */
@@ -3936,7 +4499,215 @@ export interface operations {
                     state?: {
                         [key: string]: unknown;
                     };
+                    /** @description Where the message goes: absent, after the head (the current branch); an assistant message id of this thread, after that message (to edit a message, post the new text after the edited one's parent); null, a new root. */
+                    parent_id?: number | null;
                     /** @description Optional precondition: the state version you last saw (REST also takes `If-Match: "<version>"`). Stale: 412, nothing stored, no AI call. */
+                    expected_state_version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Server-sent events, each with an `id`, an `event` name and one `data:` line of JSON: the schema is what a `data:` line holds, the event's data with its name in `type` (StreamEventData). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example id: 41:0
+                     *     event: message.created
+                     *     data: {"type":"message.created","id":41,"thread_id":1,"role":"user","content":"Make the form blue.","state":{"form":{"color":"red"}},"updated_state":null,"status":"pending","model":null,"usage":null,"latency_ms":null,"time_to_first_token_ms":null,"context_truncated":false,"error":null,"created_at":"2026-01-31T12:00:00.000Z"}
+                     *
+                     *     id: 41:1
+                     *     event: response.delta
+                     *     data: {"type":"response.delta","delta":"Done: "}
+                     *
+                     *     id: 41:2
+                     *     event: response.delta
+                     *     data: {"type":"response.delta","delta":"the form is blue."}
+                     *
+                     *     id: 41:3
+                     *     event: response.completed
+                     *     data: {"type":"response.completed","createdMessage":{"id":41,"thread_id":1,"role":"user","content":"Make the form blue.","state":{"form":{"color":"red"}},"updated_state":null,"status":"completed","model":null,"usage":null,"latency_ms":null,"time_to_first_token_ms":null,"context_truncated":false,"error":null,"created_at":"2026-01-31T12:00:00.000Z"},"responseMessage":{"id":42,"thread_id":1,"role":"assistant","content":"Done: the form is blue.","state":null,"updated_state":{"form":{"color":"blue"}},"status":"completed","model":"gpt-4o-mini","usage":{"prompt_tokens":52,"completion_tokens":7},"latency_ms":840,"time_to_first_token_ms":310,"context_truncated":false,"error":null,"created_at":"2026-01-31T12:00:00.000Z"}}
+                     */
+                    "text/event-stream": components["schemas"]["StreamEventData"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No, unknown, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller or its token lacks the permission. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource for this caller. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy: the thread is answering an earlier message, or the idempotency key is in flight. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The state has changed since the version sent (`If-Match` or the expected version): the body and the `ETag` name the current version. Nothing was stored. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreconditionFailedBody"];
+                };
+            };
+            /** @description The body is over the size limit. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "messages.regenerateStream": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key and body within 24 hours replays the first answer.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description Resume a stream: the id of the last event received.
+                 * @example 41:1
+                 */
+                "Last-Event-ID"?: string;
+                /**
+                 * @description The state's ETag as you last read it (`"3"`), or `*` for any version. Optional: without it (or the expected version in the body) the state is not checked; a stale one is a 412 and nothing is stored. Weak tags never match.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
+                "thread-id": number;
+                /**
+                 * @description The id of a message of that thread.
+                 * @example 2
+                 */
+                "message-id": number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description Optional precondition, as for creating a message (REST also takes `If-Match`). */
                     expected_state_version?: number;
                 };
             };

@@ -145,6 +145,8 @@ export interface components {
                 [key: string]: string;
             };
             message_count: number;
+            /** @description The last message of the current branch (where the next message goes); null while there is none. */
+            head_message_id: number | null;
             /**
              * Format: date-time
              * @description ISO-8601 UTC timestamp
@@ -197,6 +199,11 @@ export interface components {
         };
         ThreadsDeleteInput: {
             threadId: number;
+        };
+        ThreadsSetHeadInput: {
+            threadId: number;
+            /** @description A message of this thread. */
+            message_id: number;
         };
         ThreadsStateGetInput: {
             threadId: number;
@@ -322,6 +329,8 @@ export interface components {
             state?: {
                 [key: string]: unknown;
             };
+            /** @description Where the message goes: absent, after the head (the current branch); an assistant message id of this thread, after that message (to edit a message, post the new text after the edited one's parent); null, a new root. */
+            parent_id?: number | null;
             /** @description Optional precondition: the state version you last saw (REST also takes `If-Match: "<version>"`). Stale: 412, nothing stored, no AI call. */
             expected_state_version?: number;
         };
@@ -351,6 +360,12 @@ export interface components {
         Message: {
             id: number;
             thread_id: number;
+            /** @description The message this one follows (its parent); null for a first message (a root). */
+            parent_id: number | null;
+            /** @description How many messages share its parent (itself included): the n of a "‹ i/n ›" picker. */
+            sibling_count: number;
+            /** @description Its place among them, from 0, oldest first. */
+            sibling_index: number;
             /** @enum {string} */
             role: "user" | "assistant";
             content: string;
@@ -410,6 +425,8 @@ export interface components {
             state?: {
                 [key: string]: unknown;
             };
+            /** @description Where the message goes: absent, after the head (the current branch); an assistant message id of this thread, after that message (to edit a message, post the new text after the edited one's parent); null, a new root. */
+            parent_id?: number | null;
             /** @description Optional precondition: the state version you last saw (REST also takes `If-Match: "<version>"`). Stale: 412, nothing stored, no AI call. */
             expected_state_version?: number;
             /** @description Resume after this event id (the `Last-Event-ID` header on REST). */
@@ -466,6 +483,14 @@ export interface components {
             after?: number;
             /** @description Return items before this id (in list order). */
             before?: number;
+            /** @description List the branch that ends at this message (root to it). */
+            branch?: number;
+            /**
+             * @description `branch` (the default) or `all`.
+             * @default branch
+             * @enum {string}
+             */
+            view?: "branch" | "all";
         };
         MessagePage: {
             data: components["schemas"]["Message"][];
@@ -476,6 +501,33 @@ export interface components {
         MessagesGetInput: {
             threadId: number;
             messageId: number;
+        };
+        MessagesRegenerateInput: {
+            threadId: number;
+            messageId: number;
+            /** @description Optional precondition, as for creating a message (REST also takes `If-Match`). */
+            expected_state_version?: number;
+        };
+        MessagesRegenerateStreamInput: {
+            threadId: number;
+            messageId: number;
+            /** @description Optional precondition, as for creating a message (REST also takes `If-Match`). */
+            expected_state_version?: number;
+            /** @description Resume after this event id (the `Last-Event-ID` header on REST). */
+            lastEventId?: string;
+        };
+        MessagesSiblingsInput: {
+            threadId: number;
+            messageId: number;
+            /**
+             * @description Page size, 1 to 100.
+             * @default 20
+             */
+            limit?: number;
+            /** @description Return items after this id (in list order). */
+            after?: number;
+            /** @description Return items before this id (in list order). */
+            before?: number;
         };
         MessagesProposalAcceptInput: {
             threadId: number;
@@ -547,6 +599,8 @@ export type AppRouter = TRPCBuiltRouter<Root, {
     update: TRPCMutationProcedure<Def<Schemas['ThreadsUpdateInput'], Schemas['Thread']>>;
     /** Delete a thread. `DELETE /ai/threads/{thread-id}` on REST. */
     delete: TRPCMutationProcedure<Def<Schemas['ThreadsDeleteInput'], void>>;
+    /** Move the head to a branch. `POST /ai/threads/{thread-id}/head` on REST. */
+    setHead: TRPCMutationProcedure<Def<Schemas['ThreadsSetHeadInput'], Schemas['Thread']>>;
     state: {
       /** Get a thread's state. `GET /ai/threads/{thread-id}/state` on REST. */
       get: TRPCQueryProcedure<Def<Schemas['ThreadsStateGetInput'], Schemas['ThreadState']>>;
@@ -579,6 +633,21 @@ export type AppRouter = TRPCBuiltRouter<Root, {
     list: TRPCQueryProcedure<Def<Schemas['MessagesListInput'], Schemas['MessagePage']>>;
     /** Get a message. `GET /ai/threads/{thread-id}/messages/{message-id}` on REST. */
     get: TRPCQueryProcedure<Def<Schemas['MessagesGetInput'], Schemas['Message']>>;
+    /**
+     * Regenerate an answer. `POST /ai/threads/{thread-id}/messages/{message-id}/regenerate` on
+     * REST.
+     */
+    regenerate: TRPCMutationProcedure<Def<Schemas['MessagesRegenerateInput'], Schemas['MessagePair']>>;
+    /**
+     * Regenerate an answer and stream it. `POST
+     * /ai/threads/{thread-id}/messages/{message-id}/regenerate/stream` on REST.
+     */
+    regenerateStream: TRPCSubscriptionProcedure<Def<Schemas['MessagesRegenerateStreamInput'], AsyncIterable<{ id: string; data: Schemas['StreamEvent'] }, void, unknown>>>;
+    /**
+     * List the siblings of a message. `GET /ai/threads/{thread-id}/messages/{message-id}/siblings`
+     * on REST.
+     */
+    siblings: TRPCQueryProcedure<Def<Schemas['MessagesSiblingsInput'], Schemas['MessagePage']>>;
     proposal: {
       /**
        * Accept the AI's proposal. `POST

@@ -15,6 +15,9 @@ export const Message = z
   .object({
     id: Id,
     thread_id: Id,
+    parent_id: Id.nullable().meta({ description: 'The message this one follows (its parent); null for a first message (a root).' }),
+    sibling_count: Count.meta({ description: 'How many messages share its parent (itself included): the n of a "‹ i/n ›" picker.' }),
+    sibling_index: Count.meta({ description: 'Its place among them, from 0, oldest first.' }),
     role: z.enum(['user', 'assistant']),
     content: z.string(),
     state: State.nullable().meta({ description: 'User messages: the state sent with the message, or null.' }),

@@ -6,6 +6,8 @@ import { ExpectedVersion } from '../state/state.js';
 import { State, Text } from '../text.js';
 import { Message, MessagePair } from './message.js';
 
+const MessagePage = Page(Message).meta({ id: 'MessagePage' });
+
 export const MessageInput = z.object({
   threadId: IdParam,
   content: Text({ min: 1, max: 5000, notBlank: true }).meta({
@@ -15,6 +17,11 @@ export const MessageInput = z.object({
   state: State.optional().meta({
     description: 'Optional state data as JSON (at most 64 KiB serialized and 32 levels deep by default).',
     example: { form: { field: 'value' } },
+  }),
+  parent_id: IdParam.nullable().optional().meta({
+    description:
+      'Where the message goes: absent, after the head (the current branch); an assistant message id of this thread, ' +
+      'after that message (to edit a message, post the new text after the edited one\'s parent); null, a new root.',
   }),
   expected_state_version: ExpectedVersion.optional().meta({
     description:
@@ -48,14 +55,28 @@ export const listMessages = defineOperation({
   method: 'GET',
   path: '/ai/threads/{thread-id}/messages',
   summary: 'List the messages of a thread',
-  description: 'Oldest first, with cursor pagination.',
+  description:
+    'The current branch, root to head, oldest first, with cursor pagination. `branch=<message id>`: the branch ending ' +
+    'at that message. `view=all`: every message of the thread, by id.',
   tags: ['Messages'],
   auth: 'required',
   permission: 'ai_thread_messages.view',
   rateLimit: 'requests',
   successStatus: 200,
-  input: z.object({ threadId: IdParam, ...PageFields }).superRefine(pageRules),
-  output: Page(Message).meta({ id: 'MessagePage' }),
+  input: z
+    .object({
+      threadId: IdParam,
+      ...PageFields,
+      branch: IdParam.optional().meta({ description: 'List the branch that ends at this message (root to it).' }),
+      view: z.enum(['branch', 'all']).default('branch').meta({ description: '`branch` (the default) or `all`.' }),
+    })
+    .superRefine(pageRules)
+    .superRefine((value, ctx) => {
+      if (value.branch !== undefined && value.view === 'all') {
+        ctx.addIssue({ code: 'custom', path: ['branch'], message: 'must not be combined with view all' });
+      }
+    }),
+  output: MessagePage,
   errors: [401, 403, 404, 422, 429],
 });
 
@@ -72,5 +93,51 @@ export const getMessage = defineOperation({
   successStatus: 200,
   input: z.object({ threadId: IdParam, messageId: IdParam }),
   output: Message,
+  errors: [401, 403, 404, 422, 429],
+});
+
+export const RegenerateInput = z.object({
+  threadId: IdParam,
+  messageId: IdParam,
+  expected_state_version: ExpectedVersion.optional().meta({
+    description: 'Optional precondition, as for creating a message (REST also takes `If-Match`).',
+  }),
+});
+
+export const regenerateMessage = defineOperation({
+  name: 'messages.regenerate',
+  method: 'POST',
+  path: '/ai/threads/{thread-id}/messages/{message-id}/regenerate',
+  summary: 'Regenerate an answer',
+  description:
+    'A new answer to the same user message, beside the old one (a sibling), which stays. `message-id` is an ' +
+    'assistant message, or a user message whose answer failed. The new answer becomes the head. Answers 201 ' +
+    '`{createdMessage, responseMessage}` where `createdMessage` is that existing user message. The model sees the ' +
+    'branch up to and including the user message. Rules as for creating a message: busy 409, `Idempotency-Key`, ' +
+    'the message rate limit and the optional precondition (412).',
+  tags: ['Messages'],
+  auth: 'required',
+  permission: 'ai_thread_messages.create',
+  rateLimit: 'messages',
+  idempotent: true,
+  successStatus: 201,
+  input: RegenerateInput,
+  output: MessagePair,
+  errors: [400, 401, 403, 404, 409, 412, 413, 422, 429, 502, 504],
+});
+
+export const listSiblings = defineOperation({
+  name: 'messages.siblings',
+  method: 'GET',
+  path: '/ai/threads/{thread-id}/messages/{message-id}/siblings',
+  summary: 'List the siblings of a message',
+  description: 'The messages with the same parent (the message itself included), oldest first, with cursor pagination.',
+  tags: ['Messages'],
+  auth: 'required',
+  permission: 'ai_thread_messages.view',
+  rateLimit: 'requests',
+  successStatus: 200,
+  input: z.object({ threadId: IdParam, messageId: IdParam, ...PageFields }).superRefine(pageRules),
+  output: MessagePage,
   errors: [401, 403, 404, 422, 429],
 });

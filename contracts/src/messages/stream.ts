@@ -4,7 +4,7 @@ import { IdParam } from '../common.js';
 import { defineOperation } from '../operation.js';
 import { JsonPatch } from '../state/state.js';
 import { Message, MessagePair } from './message.js';
-import { MessageInput } from './operations.js';
+import { MessageInput, RegenerateInput } from './operations.js';
 
 const ErrorEventData = z.object({
   message: z.string(),
@@ -116,4 +116,27 @@ export const cancelMessage = defineOperation({
   input: z.object({ threadId: IdParam, messageId: IdParam }),
   output: CancelResult,
   errors: [401, 403, 404, 409, 422, 429],
+});
+
+export const streamRegenerate = defineOperation({
+  name: 'messages.regenerateStream',
+  method: 'POST',
+  path: '/ai/threads/{thread-id}/messages/{message-id}/regenerate/stream',
+  summary: 'Regenerate an answer and stream it',
+  description:
+    'The regenerate endpoint, answered as server-sent events like `.../messages/stream`: `message.created` (the ' +
+    'existing user message), `response.delta`, `state.delta`, then `response.completed` or `error`. Resume with ' +
+    '`Last-Event-ID`; a disconnect does not stop the answer.',
+  tags: ['Messages'],
+  auth: 'required',
+  permission: 'ai_thread_messages.create',
+  rateLimit: 'messages',
+  successStatus: 200,
+  idempotent: true,
+  transport: 'sse',
+  input: RegenerateInput.extend({
+    lastEventId: z.string().max(64).optional().meta({ description: 'Resume after this event id (the `Last-Event-ID` header on REST).' }),
+  }),
+  output: StreamEvent,
+  errors: [400, 401, 403, 404, 409, 412, 413, 422, 429],
 });

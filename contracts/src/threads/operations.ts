@@ -115,3 +115,22 @@ export const deleteThread = defineOperation({
   output: z.void(),
   errors: [401, 403, 404, 409, 422, 429],
 });
+
+export const setHead = defineOperation({
+  name: 'threads.setHead',
+  method: 'POST',
+  path: '/ai/threads/{thread-id}/head',
+  summary: 'Move the head to a branch',
+  description:
+    'The head (the current branch\'s last message, where the next message goes) becomes the newest leaf under ' +
+    '`message_id`: from it, at each step, the newest child. The state is not rewound: to return to a branch ' +
+    "point's state, revert to the revision of that message.",
+  tags: ['Threads'],
+  auth: 'required',
+  permission: 'ai_threads.update',
+  rateLimit: 'requests',
+  successStatus: 200,
+  input: z.object({ threadId: IdParam, message_id: IdParam.meta({ description: 'A message of this thread.' }) }),
+  output: Thread,
+  errors: [400, 401, 403, 404, 413, 422, 429],
+});

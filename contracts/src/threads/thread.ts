@@ -15,6 +15,9 @@ export const Thread = z
     state_review: StateReview,
     metadata: Metadata,
     message_count: Count,
+    head_message_id: Id.nullable().meta({
+      description: 'The last message of the current branch (where the next message goes); null while there is none.',
+    }),
     created_at: Timestamp,
     updated_at: Timestamp,
     last_message_at: Timestamp.nullable(),

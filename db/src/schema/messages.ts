@@ -9,6 +9,10 @@ export const messages = pgTable(
     threadId: bigint('thread_id', { mode: 'number' })
       .notNull()
       .references(() => threads.id, { onDelete: 'cascade' }),
+    /** The message this one follows; null for a root. Always an older message of the same thread. */
+    parentId: bigint('parent_id', { mode: 'number' }),
+    /** Its place among the messages with the same parent, from 0; set when it is stored (under the lease). */
+    siblingIndex: integer('sibling_index').notNull().default(0),
     role: text('role', { enum: ['user', 'assistant'] }).notNull(),
     content: text('content').notNull(),
     state: jsonb('state').$type<Record<string, unknown>>(),
@@ -43,6 +47,8 @@ export const messages = pgTable(
   },
   (t) => [
     index('messages_thread_id_id_idx').on(t.threadId, t.id),
+    // A message's siblings (and their count), oldest first; the children of a message, newest first.
+    index('messages_thread_id_parent_id_id_idx').on(t.threadId, t.parentId, t.id),
     // The few messages still being answered, found without reading a thread's whole history (each
     // new answer fails the ones a dead answer left; the sweep looks for them across threads).
     // Queries must spell the condition as this literal for the planner to use it.

@@ -21,6 +21,8 @@ export const threads = pgTable(
     stateReview: text('state_review', { enum: ['auto', 'review'] }).notNull().default('auto'),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
     messageCount: integer('message_count').notNull().default(0),
+    /** The last message of the current branch: where a message without parent_id goes. */
+    headMessageId: bigint('head_message_id', { mode: 'number' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     lastMessageAt: timestamp('last_message_at', { withTimezone: true, mode: 'date' }),

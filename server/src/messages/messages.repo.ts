@@ -1,6 +1,6 @@
 // Queries for messages and the answering lease. Each step of an answer is one short transaction;
 // none is held open while the AI answers.
-import { and, asc, desc, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import type { PageQuery } from '@ai-threads/contracts';
 import { idempotencyKeys, messages, threads, type Database } from '@ai-threads/db';
 import { cursorQuery } from '../pagination.js';
@@ -19,6 +19,16 @@ const CANCELLED = 'Cancelled by the client.';
  */
 const isPending = sql`${messages.status} = 'pending'`;
 
+/**
+ * How many messages already follow `parentId` in the thread: the sibling index of one stored now.
+ * Read inside the statement that stores it, under the thread's lease (one writer at a time).
+ */
+function siblingsSoFar(threadId: number, parentId: number | null) {
+  return sql`(select count(*)::int from messages s where s.thread_id = ${threadId} and s.parent_id ${
+    parentId === null ? sql`is null` : sql`= ${parentId}`
+  })`;
+}
+
 /** A pending proposal, spelled as the partial index messages_pending_proposal_thread_id_idx is. */
 const isPendingProposal = sql`${messages.proposal} ->> 'status' = 'pending'`;
 
@@ -33,6 +43,13 @@ export interface BeginAnswer {
   retryMessageId: number | null;
   /** The precondition: the state versions the client accepts (undefined: any). */
   stateVersions?: number[] | undefined;
+  /**
+   * Where a new message goes: after the head (absent), after this (checked) message, or a new
+   * root (null). Ignored when answering an existing message again.
+   */
+  parentId?: number | null | undefined;
+  /** Regenerate: answer this existing user message again instead of storing a new one. */
+  regenerateMessageId?: number | undefined;
 }
 
 /** Refusals of beginAnswer, in the spec's order: 404, 412, then the busy 409. */
@@ -49,7 +66,7 @@ class StaleRetry extends Error {}
 export async function beginAnswer(
   db: Database,
   input: BeginAnswer,
-): Promise<{ thread: ThreadRow; message: MessageRow } | BeginRefusal> {
+): Promise<{ thread: ThreadRow; message: MessageRow; previousStatus: MessageRow['status'] | null } | BeginRefusal> {
   return db.transaction(async (tx) => {
     const versions = input.stateVersions;
     const [thread] = await tx
@@ -74,7 +91,20 @@ export async function beginAnswer(
       return 'busy';
     }
     let message: MessageRow | undefined;
-    if (input.retryMessageId !== null) {
+    let previousStatus: MessageRow['status'] | null = null;
+    if (input.regenerateMessageId !== undefined) {
+      // The user message stays where it is; its new answer will be a sibling of the old ones.
+      const [before] = await tx
+        .select({ status: messages.status })
+        .from(messages)
+        .where(and(eq(messages.id, input.regenerateMessageId), eq(messages.threadId, input.threadId)));
+      previousStatus = before?.status ?? null;
+      [message] = await tx
+        .update(messages)
+        .set({ status: 'pending', error: null, cancelRequestedAt: null, answerHeartbeatAt: sql`now()` })
+        .where(and(eq(messages.id, input.regenerateMessageId), eq(messages.threadId, input.threadId), eq(messages.role, 'user')))
+        .returning();
+    } else if (input.retryMessageId !== null) {
       // Checked holding the lease, so that no message can be added meanwhile.
       const [newer] = await tx
         .select({ id: messages.id })
@@ -98,10 +128,13 @@ export async function beginAnswer(
     }
     const isNew = !message;
     if (!message) {
+      const parentId = input.parentId === undefined ? thread.headMessageId : input.parentId;
       [message] = await tx
         .insert(messages)
         .values({
           threadId: input.threadId,
+          parentId,
+          siblingIndex: siblingsSoFar(input.threadId, parentId),
           role: 'user',
           content: input.content,
           state: input.state,
@@ -140,6 +173,8 @@ export async function beginAnswer(
         .update(threads)
         .set({
           busyMessageId: message!.id,
+          // A new message (or the retry of one) is the head; a regenerated one's head moves with its answer.
+          ...(input.regenerateMessageId === undefined ? { headMessageId: message!.id } : {}),
           ...(isNew
             ? { messageCount: sql`${threads.messageCount} + 1`, lastMessageAt: message!.createdAt, updatedAt: sql`now()` }
             : {}),
@@ -147,21 +182,46 @@ export async function beginAnswer(
         .where(eq(threads.id, input.threadId))
         .returning(),
     ]);
-    return { thread: { ...leased!, state: current.state, stateVersion: current.stateVersion }, message: message! };
+    return { thread: { ...leased!, state: current.state, stateVersion: current.stateVersion }, message: message!, previousStatus };
   }).catch((error: unknown) => {
     if (error instanceof StaleRetry) return 'stale' as const;
     throw error;
   });
 }
 
-/** Up to `limit` answered messages before `beforeId`, newest first (for the history window). */
-export async function historyPage(db: Database, threadId: number, beforeId: number, limit: number) {
-  return db
-    .select({ id: messages.id, role: messages.role, content: messages.content, tokenCount: messages.tokenCount })
-    .from(messages)
-    .where(and(eq(messages.threadId, threadId), lt(messages.id, beforeId), eq(messages.status, 'completed')))
-    .orderBy(desc(messages.id))
-    .limit(limit);
+/**
+ * Up to `limit` answered messages of the branch that ends at `fromId` (that message included),
+ * newest first: the history window walks parents, never the thread's other branches. Each row
+ * carries its parent, where the next page starts. A recursive walk by primary key that stops as
+ * soon as `limit` answered messages are found, whatever the thread's length or number of branches.
+ */
+export async function historyPage(db: Database, threadId: number, fromId: number, limit: number) {
+  const result = await db.execute(sql`
+    with recursive branch as (
+      select id, parent_id, role, content, token_count, status, 0 as depth
+        from messages where id = ${fromId} and thread_id = ${threadId}
+      union all
+      select m.id, m.parent_id, m.role, m.content, m.token_count, m.status, b.depth + 1
+        from messages m join branch b on m.id = b.parent_id
+    )
+    select id, parent_id, role, content, token_count, depth from branch where status = 'completed' limit ${limit}`);
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{
+    id: number | string;
+    parent_id: number | string | null;
+    role: 'user' | 'assistant';
+    content: string;
+    token_count: number;
+    depth: number;
+  }>;
+  return rows
+    .sort((a, b) => a.depth - b.depth)
+    .map((row) => ({
+      id: Number(row.id),
+      parentId: row.parent_id === null ? null : Number(row.parent_id),
+      role: row.role,
+      content: row.content,
+      tokenCount: Number(row.token_count),
+    }));
 }
 
 /** The state a reply leaves, decided holding the thread's row (see StoreAnswer.settle). */
@@ -220,6 +280,8 @@ export async function storeAnswer(db: Database, input: StoreAnswer): Promise<{ u
       .values({
         ...input.reply,
         threadId: input.threadId,
+        parentId: input.userMessageId,
+        siblingIndex: siblingsSoFar(input.threadId, input.userMessageId),
         role: 'assistant',
         status: outcome.status,
         updatedState: settled.updatedState,
@@ -244,6 +306,7 @@ export async function storeAnswer(db: Database, input: StoreAnswer): Promise<{ u
           updatedAt: sql`now()`,
           busyUntil: null,
           busyMessageId: null,
+          headMessageId: reply!.id,
         })
         .where(and(eq(threads.id, input.threadId), eq(threads.busyMessageId, input.userMessageId))),
       committing
@@ -268,12 +331,19 @@ export async function storeAnswer(db: Database, input: StoreAnswer): Promise<{ u
 /** Marks the user message failed (or cancelled) with a reason, and frees the lease. */
 export async function failAnswer(
   db: Database,
-  input: { threadId: number; userMessageId: number; status: 'failed' | 'cancelled'; error: string },
+  input: {
+    threadId: number;
+    userMessageId: number;
+    status: 'failed' | 'cancelled';
+    error: string;
+    /** A regenerate of an answered message: the message goes back to `completed`, its answers kept. */
+    restoreCompleted?: boolean;
+  },
 ) {
   return db.transaction(async (tx) => {
     const [user] = await tx
       .update(messages)
-      .set({ status: input.status, error: input.error })
+      .set(input.restoreCompleted ? { status: 'completed', error: null } : { status: input.status, error: input.error })
       .where(and(eq(messages.id, input.userMessageId), isPending))
       .returning();
     await tx
@@ -284,16 +354,117 @@ export async function failAnswer(
   });
 }
 
-/** Oldest first; reads limit + 1 rows (see toPage). */
-export async function listMessages(db: Database, threadId: number, page: PageQuery): Promise<MessageRow[]> {
+/**
+ * Oldest first; reads limit + 1 rows (see toPage). `all`: every message of the thread; else the
+ * branch that ends at `branchEnd` (root to it), whose ids grow from the root (a parent is always
+ * older than its children). Walking up stops below a forward cursor.
+ */
+export async function listMessages(
+  db: Database,
+  threadId: number,
+  page: PageQuery,
+  scope: { all: true } | { branchEnd: number | null },
+): Promise<MessageRow[]> {
+  const cursor = cursorQuery(messages.id, 'asc', page);
+  if ('all' in scope) {
+    const rows = await db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.threadId, threadId), cursor.where))
+      .orderBy(cursor.orderBy)
+      .limit(cursor.limit);
+    return cursor.inListOrder(rows);
+  }
+  if (scope.branchEnd === null) return [];
+  const floor = page.after ?? 0;
+  const rows = await db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        eq(messages.threadId, threadId),
+        cursor.where,
+        sql`${messages.id} in (
+          with recursive branch as (
+            select id, parent_id from messages where id = ${scope.branchEnd} and thread_id = ${threadId}
+            union all
+            select m.id, m.parent_id from messages m join branch b on m.id = b.parent_id where m.id > ${floor}
+          )
+          select id from branch)`,
+      ),
+    )
+    .orderBy(cursor.orderBy)
+    .limit(cursor.limit);
+  return cursor.inListOrder(rows);
+}
+
+/** The messages with the same parent as `message` (itself included), oldest first; limit + 1 rows. */
+export async function listSiblings(db: Database, message: MessageRow, page: PageQuery): Promise<MessageRow[]> {
   const cursor = cursorQuery(messages.id, 'asc', page);
   const rows = await db
     .select()
     .from(messages)
-    .where(and(eq(messages.threadId, threadId), cursor.where))
+    .where(
+      and(
+        eq(messages.threadId, message.threadId),
+        message.parentId === null ? isNull(messages.parentId) : eq(messages.parentId, message.parentId),
+        cursor.where,
+      ),
+    )
     .orderBy(cursor.orderBy)
     .limit(cursor.limit);
   return cursor.inListOrder(rows);
+}
+
+/**
+ * How many messages share the parent of each of these (all of one thread): the `sibling_count`
+ * of the resources. One query, whatever the number of rows.
+ */
+export async function siblingCounts(db: Database, threadId: number, rows: readonly MessageRow[]): Promise<Map<number | null, number>> {
+  const parents = [...new Set(rows.map((row) => row.parentId).filter((id): id is number => id !== null))];
+  const roots = rows.some((row) => row.parentId === null);
+  const counts = new Map<number | null, number>();
+  if (parents.length === 0 && !roots) return counts;
+  const found = await db
+    .select({ parentId: messages.parentId, n: sql<number>`count(*)::int` })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.threadId, threadId),
+        or(parents.length > 0 ? inArray(messages.parentId, parents) : undefined, roots ? isNull(messages.parentId) : undefined),
+      ),
+    )
+    .groupBy(messages.parentId);
+  for (const row of found) counts.set(row.parentId === null ? null : Number(row.parentId), Number(row.n));
+  return counts;
+}
+
+/**
+ * Moves the thread's head to the newest leaf under `messageId`: from it, at each step, the newest
+ * child. Undefined when the message is not one of the thread's.
+ */
+export async function setHead(db: Database, threadId: number, messageId: number): Promise<ThreadRow | undefined> {
+  const [row] = await db
+    .update(threads)
+    .set({
+      headMessageId: sql`(
+        with recursive down(id, depth) as (
+          select id, 0 from messages where id = ${messageId} and thread_id = ${threadId}
+          union all
+          select (select c.id from messages c where c.thread_id = ${threadId} and c.parent_id = d.id order by c.id desc limit 1), d.depth + 1
+            from down d where d.id is not null
+        )
+        select id from down where id is not null order by depth desc limit 1)`,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(
+        eq(threads.id, threadId),
+        sql`exists (select 1 from messages where id = ${messageId} and thread_id = ${threadId})`,
+      ),
+    )
+    .returning();
+  return row;
 }
 
 export async function findMessage(db: Database, threadId: number, id: number): Promise<MessageRow | undefined> {
@@ -375,15 +546,15 @@ export async function cancelOrphaned(
   });
 }
 
-/** The assistant message that answered `userMessageId` (the next one in the thread), if any. */
+/** The newest answer to `userMessageId` (its newest child, an assistant message), if any. */
 export async function findReply(db: Database, threadId: number, userMessageId: number): Promise<MessageRow | undefined> {
   const [row] = await db
     .select()
     .from(messages)
-    .where(and(eq(messages.threadId, threadId), gt(messages.id, userMessageId)))
-    .orderBy(asc(messages.id))
+    .where(and(eq(messages.threadId, threadId), eq(messages.parentId, userMessageId), eq(messages.role, 'assistant')))
+    .orderBy(desc(messages.id))
     .limit(1);
-  return row?.role === 'assistant' ? row : undefined;
+  return row;
 }
 
 /**

@@ -20,6 +20,20 @@ export const messagesHandlers: Handlers<typeof contracts.messages> = {
       precondition: preconditionOf({ face: ctx.face, headers: ctx.req.headers }, input.expected_state_version, 'expected_state_version'),
       ...(signal ? { signal } : {}),
     }),
+  async regenerate({ ctx, input }) {
+    const idempotencyKey = idempotencyKeyFrom(ctx.req.headers[IDEMPOTENCY_HEADER]);
+    const precondition = preconditionOf({ face: ctx.face, headers: ctx.req.headers }, input.expected_state_version, 'expected_state_version');
+    const result = await ctx.services.messages.regenerate(ctx.principal, input, { idempotencyKey, precondition });
+    if (result.replayed) ctx.res.setHeader('Idempotent-Replayed', 'true');
+    return result.body;
+  },
+  regenerateStream: ({ ctx, input, signal }) =>
+    ctx.services.streams.openRegenerate(ctx.principal, input, {
+      idempotencyKey: idempotencyKeyFrom(ctx.req.headers[IDEMPOTENCY_HEADER]),
+      precondition: preconditionOf({ face: ctx.face, headers: ctx.req.headers }, input.expected_state_version, 'expected_state_version'),
+      ...(signal ? { signal } : {}),
+    }),
+  siblings: ({ ctx, input }) => ctx.services.messages.siblings(ctx.principal, input),
   cancel: ({ ctx, input }) => ctx.services.messages.cancel(ctx.principal, input),
   list: ({ ctx, input }) => ctx.services.messages.list(ctx.principal, input),
   get: ({ ctx, input }) => ctx.services.messages.get(ctx.principal, input),

@@ -25,10 +25,14 @@ import { AnswerRun, type AnswerRuns } from './answer-runs.js';
 import * as repo from './messages.repo.js';
 import type { SharedEventLog } from './shared-log.js';
 
-export function toMessageResource(row: repo.MessageRow): Message {
+/** The message resource of a row; `siblingCount` is how many messages share its parent. */
+function toMessageResource(row: repo.MessageRow, siblingCount: number): Message {
   return {
     id: row.id,
     thread_id: row.threadId,
+    parent_id: row.parentId,
+    sibling_count: siblingCount,
+    sibling_index: row.siblingIndex,
     role: row.role,
     content: row.content,
     state: row.state ?? null,
@@ -45,6 +49,18 @@ export function toMessageResource(row: repo.MessageRow): Message {
     proposal: (row.proposal as Proposal | null) ?? null,
     created_at: row.createdAt.toISOString(),
   };
+}
+
+/**
+ * A message just stored under the thread's lease is its parent's newest child: its siblings are
+ * those before it and itself.
+ */
+const freshMessageResource = (row: repo.MessageRow) => toMessageResource(row, row.siblingIndex + 1);
+
+/** The resources of rows of one thread, with their sibling counts (one query for all). */
+export async function messageResources(db: Database, threadId: number, rows: repo.MessageRow[]): Promise<Message[]> {
+  const counts = await repo.siblingCounts(db, threadId, rows);
+  return rows.map((row) => toMessageResource(row, counts.get(row.parentId) ?? 1));
 }
 
 export interface MessagesServiceDeps {
@@ -68,6 +84,12 @@ export interface MessagesServiceDeps {
 }
 
 type CreateMessageInput = InputOf<typeof contracts.messages.create>;
+type RegenerateInput = InputOf<typeof contracts.messages.regenerate>;
+
+/** What an answer answers: a new message, or an existing user message again (regenerate). */
+type AnswerRequest =
+  | { kind: 'new'; threadId: number; input: CreateMessageInput }
+  | { kind: 'regenerate'; threadId: number; userMessage: repo.MessageRow };
 
 /**
  * The one fingerprint of a message request, whichever route sends it (`/messages`,
@@ -227,18 +249,23 @@ export function createMessagesService(deps: MessagesServiceDeps) {
    * Step 2, begin: takes the thread's lease and stores the user message (or takes up the one a
    * failed attempt of this key stored). A refusal gives the key back.
    */
-  async function begin(userId: number, input: CreateMessageInput, key: KeyHandle, precondition: Precondition | undefined) {
+  async function begin(userId: number, what: AnswerRequest, key: KeyHandle, precondition: Precondition | undefined) {
     let begun: Awaited<ReturnType<typeof repo.beginAnswer>>;
     try {
       begun = await repo.beginAnswer(db, {
         userId,
-        threadId: input.threadId,
+        threadId: what.threadId,
         leaseMs: deps.leaseMs,
-        content: input.content,
-        state: input.state ?? null,
-        tokenCount: countTokens(input.content),
-        retryMessageId: key.retryMessageId,
         stateVersions: precondition?.kind === 'versions' ? precondition.versions : undefined,
+        ...(what.kind === 'new'
+          ? {
+              content: what.input.content,
+              state: what.input.state ?? null,
+              tokenCount: countTokens(what.input.content),
+              retryMessageId: key.retryMessageId,
+              parentId: what.input.parent_id,
+            }
+          : { content: '', state: null, tokenCount: 0, retryMessageId: null, regenerateMessageId: what.userMessage.id }),
       });
     } catch (error) {
       await key.giveBack();
@@ -250,26 +277,30 @@ export function createMessagesService(deps: MessagesServiceDeps) {
       if (typeof begun === 'object') throw stateChanged(begun.stateChanged);
       throw begun === 'busy' ? busy() : begun === 'stale' ? stale() : threadNotFound();
     }
-    // The events of the failed attempt are not this answer's: a resume must not replay them.
-    if (key.retryMessageId !== null) await forgetAnswers([begun.message.id]);
+    // The events of a failed attempt (or of the answers before a regenerate) are not this
+    // answer's: a resume must not replay them.
+    if (key.retryMessageId !== null || what.kind === 'regenerate') await forgetAnswers([begun.message.id]);
     await key.attachMessage(begun.message.id);
     return begun;
   }
 
-  /** The thread's answered messages before `beforeId`, newest first, read a page at a time as asked for. */
-  async function* earlierTurns(threadId: number, beforeId: number) {
-    let cursor = beforeId;
-    for (;;) {
+  /**
+   * The answered messages of the branch that ends at `fromId` (included; null: none), newest
+   * first, read a page at a time as asked for.
+   */
+  async function* earlierTurns(threadId: number, fromId: number | null) {
+    let cursor = fromId;
+    while (cursor !== null) {
       const page = await repo.historyPage(db, threadId, cursor, HISTORY_PAGE);
       yield* page;
       if (page.length < HISTORY_PAGE) return;
-      cursor = page[page.length - 1]!.id;
+      cursor = page[page.length - 1]!.parentId;
     }
   }
 
   /** The newest answered history that fits the budget, oldest first, and whether some was left out. */
   function historyWindow(thread: ThreadRow, newMessage: repo.MessageRow, state: JsonObject | null) {
-    return selectHistory(earlierTurns(thread.id, newMessage.id), {
+    return selectHistory(earlierTurns(thread.id, newMessage.parentId), {
       contextTokens: deps.contextTokens,
       fixedTokens: countFixedPromptTokens(thread.instructions, state),
       newMessageTokens: newMessage.tokenCount,
@@ -355,8 +386,10 @@ export function createMessagesService(deps: MessagesServiceDeps) {
     state: JsonObject | null,
     outcome: RunOutcome,
     key: KeyHandle,
+    created: Message,
+    restoreCompleted: boolean,
   ): Promise<MessagePair> {
-    if (outcome.kind === 'failed') return storeFailure(thread, userMessage, outcome, key);
+    if (outcome.kind === 'failed') return storeFailure(thread, userMessage, outcome, key, restoreCompleted);
     const { latencyMs } = outcome;
     let stored: Awaited<ReturnType<typeof repo.storeAnswer>>;
     try {
@@ -391,7 +424,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
               },
             });
     } catch (error) {
-      return storeFailure(thread, userMessage, { kind: 'failed', error, deadlinePassed: false, latencyMs }, key);
+      return storeFailure(thread, userMessage, { kind: 'failed', error, deadlinePassed: false, latencyMs }, key, restoreCompleted);
     }
     if (!stored) {
       await key.fail();
@@ -405,7 +438,10 @@ export function createMessagesService(deps: MessagesServiceDeps) {
     } else {
       deps.metrics?.answer({ model: ai.model, outcome: 'cancelled' }, latencyMs / 1000);
     }
-    const body: MessagePair = { createdMessage: toMessageResource(stored.user), responseMessage: toMessageResource(stored.reply) };
+    const body: MessagePair = {
+      createdMessage: { ...created, status: stored.user.status, error: stored.user.error },
+      responseMessage: freshMessageResource(stored.reply),
+    };
     await key.complete(201, body);
     return body;
   }
@@ -416,6 +452,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
     userMessage: repo.MessageRow,
     outcome: Extract<RunOutcome, { kind: 'failed' }>,
     key: KeyHandle,
+    restoreCompleted: boolean,
   ): Promise<never> {
     const { error } = outcome;
     const failure = failureOf(error, outcome.deadlinePassed, Boolean(deps.shutdownSignal?.aborted));
@@ -426,46 +463,83 @@ export function createMessagesService(deps: MessagesServiceDeps) {
       userMessageId: userMessage.id,
       status: failure.status,
       error: failure.reason,
+      restoreCompleted,
     });
     await key.fail();
     throw failure.app;
+  }
+
+  /** Steps 1 to 4 for a new message or a regenerate: the key, begin, the run, the outcome. */
+  async function answer(principal: Principal, what: AnswerRequest, hash: string, hooks: AnswerHooks): Promise<CreateMessageResult> {
+    const userId = principal.user.id;
+    // The 404 comes before an Idempotency-Key is claimed (its 409). Without a key, beginAnswer
+    // tells a missing thread from a busy one itself, in that order, and a query is saved.
+    if (hooks.idempotencyKey !== undefined && what.kind === 'new') await ownThread(db, userId, what.threadId);
+
+    // 1. Claim the key (a request without one gets a handle that does nothing).
+    const claim = await deps.idempotency.claim(userId, hooks.idempotencyKey, hash, what.threadId);
+    if (claim.kind === 'replay') return { body: claim.body as MessagePair, replayed: true };
+    const { key } = claim;
+
+    // 2. Begin: the lease and the user message (404, then the precondition's 412, then busy).
+    const { thread, message: userMessage, previousStatus } = await begin(userId, what, key, hooks.precondition);
+
+    // 3. The answer run, registered so that a cancel or a shutdown finds it.
+    const run = hooks.run ?? new AnswerRun();
+    runs.register(userMessage.id, run);
+    try {
+      const created = what.kind === 'new' ? freshMessageResource(userMessage) : (await messageResources(db, thread.id, [userMessage]))[0]!;
+      hooks.onCreated?.(created);
+      // A state sent with the message is the thread's now (begin made it a revision).
+      const state = thread.state ?? null;
+      const outcome = await answerRun(run, thread, userMessage, state, hooks);
+      // 4. Store the outcome.
+      const restoreCompleted = what.kind === 'regenerate' && previousStatus === 'completed';
+      return { body: await storeOutcome(thread, userMessage, state, outcome, key, created, restoreCompleted), replayed: false };
+    } finally {
+      // A run of our own logs nothing to replay: it only had to be findable while it ran.
+      if (!hooks.run) {
+        run.finish();
+        runs.release(userMessage.id, run);
+      }
+    }
   }
 
   return {
     forgetAnswers,
 
     async create(principal: Principal, input: CreateMessageInput, hooks: AnswerHooks = {}): Promise<CreateMessageResult> {
-      const userId = principal.user.id;
       assertStateAcceptable(input.state, deps.stateLimits);
-      // The 404 comes before an Idempotency-Key is claimed (its 409). Without a key, beginAnswer
-      // tells a missing thread from a busy one itself, in that order, and a query is saved.
-      if (hooks.idempotencyKey !== undefined) await ownThread(db, userId, input.threadId);
-
-      // 1. Claim the key (a request without one gets a handle that does nothing).
-      const claim = await deps.idempotency.claim(userId, hooks.idempotencyKey, messageRequestHash(input), input.threadId);
-      if (claim.kind === 'replay') return { body: claim.body as MessagePair, replayed: true };
-      const { key } = claim;
-
-      // 2. Begin: the lease and the user message (404, then the precondition's 412, then busy).
-      const { thread, message: userMessage } = await begin(userId, input, key, hooks.precondition);
-
-      // 3. The answer run, registered so that a cancel or a shutdown finds it.
-      const run = hooks.run ?? new AnswerRun();
-      runs.register(userMessage.id, run);
-      try {
-        hooks.onCreated?.(toMessageResource(userMessage));
-        // A state sent with the message is the thread's now (begin made it a revision).
-        const state = thread.state ?? null;
-        const outcome = await answerRun(run, thread, userMessage, state, hooks);
-        // 4. Store the outcome.
-        return { body: await storeOutcome(thread, userMessage, state, outcome, key), replayed: false };
-      } finally {
-        // A run of our own logs nothing to replay: it only had to be findable while it ran.
-        if (!hooks.run) {
-          run.finish();
-          runs.release(userMessage.id, run);
+      if (input.parent_id != null) {
+        // 404 for the thread first, then the parent's 422: an assistant message of this thread.
+        await ownThread(db, principal.user.id, input.threadId);
+        const parent = await repo.findMessage(db, input.threadId, input.parent_id);
+        if (parent?.role !== 'assistant') {
+          throw AppError.field('parent_id', 'The parent id field must be the id of an assistant message of this thread.');
         }
       }
+      return answer(principal, { kind: 'new', threadId: input.threadId, input }, messageRequestHash(input), hooks);
+    },
+
+    /**
+     * A new answer to the user message of `messageId` (an assistant message, or a user message
+     * whose answer failed), beside the answers it has: the seed endpoint's rules, with the
+     * existing user message in place of a new one.
+     */
+    async regenerate(principal: Principal, input: RegenerateInput, hooks: AnswerHooks = {}): Promise<CreateMessageResult> {
+      await ownThread(db, principal.user.id, input.threadId);
+      const message = await repo.findMessage(db, input.threadId, input.messageId);
+      if (!message) throw new AppError('not_found', { message: 'Message not found.' });
+      const userMessage = message.role === 'user' ? message : message.parentId === null ? undefined : await repo.findMessage(db, input.threadId, message.parentId);
+      if (!userMessage || (message.role === 'user' && message.status !== 'failed' && message.status !== 'cancelled')) {
+        throw AppError.field('message_id', 'The message id field must be an assistant message, or a user message whose answer failed.');
+      }
+      const hash = requestHash('messages.regenerate', {
+        threadId: input.threadId,
+        messageId: input.messageId,
+        ...(input.expected_state_version === undefined ? {} : { expectedStateVersion: input.expected_state_version }),
+      });
+      return answer(principal, { kind: 'regenerate', threadId: input.threadId, userMessage }, hash, hooks);
     },
 
     /**
@@ -499,7 +573,8 @@ export function createMessagesService(deps: MessagesServiceDeps) {
       }
       const user = await repo.findMessage(db, input.threadId, message.id);
       const reply = user?.status === 'pending' ? undefined : await repo.findReply(db, input.threadId, message.id);
-      return { createdMessage: toMessageResource(user!), responseMessage: reply ? toMessageResource(reply) : null };
+      const [created, response] = await messageResources(db, input.threadId, reply ? [user!, reply] : [user!]);
+      return { createdMessage: created!, responseMessage: response ?? null };
     },
 
     /** Answers in progress on this instance, to wait for at shutdown. */
@@ -508,16 +583,32 @@ export function createMessagesService(deps: MessagesServiceDeps) {
     },
 
     async list(principal: Principal, input: InputOf<typeof contracts.messages.list>) {
-      await ownThread(db, principal.user.id, input.threadId);
-      const rows = await repo.listMessages(db, input.threadId, input);
-      return toPage(rows, input, toMessageResource);
+      const thread = await ownThread(db, principal.user.id, input.threadId);
+      let scope: Parameters<typeof repo.listMessages>[3];
+      if (input.view === 'all') scope = { all: true };
+      else if (input.branch !== undefined) {
+        if (!(await repo.findMessage(db, input.threadId, input.branch))) throw new AppError('not_found', { message: 'Message not found.' });
+        scope = { branchEnd: input.branch };
+      } else scope = { branchEnd: thread.headMessageId };
+      const rows = await repo.listMessages(db, input.threadId, input, scope);
+      const page = toPage(rows, input, (row) => row);
+      return { ...page, data: await messageResources(db, input.threadId, page.data) };
     },
 
     async get(principal: Principal, input: InputOf<typeof contracts.messages.get>) {
       await ownThread(db, principal.user.id, input.threadId);
       const row = await repo.findMessage(db, input.threadId, input.messageId);
       if (!row) throw new AppError('not_found', { message: 'Message not found.' });
-      return toMessageResource(row);
+      return (await messageResources(db, input.threadId, [row]))[0]!;
+    },
+
+    async siblings(principal: Principal, input: InputOf<typeof contracts.messages.siblings>) {
+      await ownThread(db, principal.user.id, input.threadId);
+      const message = await repo.findMessage(db, input.threadId, input.messageId);
+      if (!message) throw new AppError('not_found', { message: 'Message not found.' });
+      const rows = await repo.listSiblings(db, message, input);
+      const page = toPage(rows, input, (row) => row);
+      return { ...page, data: await messageResources(db, input.threadId, page.data) };
     },
   };
 }

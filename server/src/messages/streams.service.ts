@@ -11,7 +11,7 @@ import { eventId, parseEventId } from './event-id.js';
 import * as repo from './messages.repo.js';
 import type { SharedEventLog } from './shared-log.js';
 import type { Precondition } from '../state/precondition.js';
-import { toMessageResource, type MessagesService } from './messages.service.js';
+import { messageResources, type AnswerHooks, type CreateMessageResult, type MessagesService } from './messages.service.js';
 
 /** How often a reader polls the database for an answer running on another instance. */
 const REMOTE_POLL_MS = 500;
@@ -54,11 +54,12 @@ export function createStreamsService(deps: StreamsServiceDeps) {
         const reply = await repo.findReply(db, threadId, messageId);
         const id = eventId(messageId, 'done');
         if (reply) {
+          const [createdMessage, responseMessage] = await messageResources(db, threadId, [user, reply]);
           yield {
             id,
             event: {
               event: 'response.completed',
-              data: { createdMessage: toMessageResource(user), responseMessage: toMessageResource(reply) },
+              data: { createdMessage: createdMessage!, responseMessage: responseMessage! },
             },
           };
         } else {
@@ -103,56 +104,84 @@ export function createStreamsService(deps: StreamsServiceDeps) {
      * Starts an answer (or, with `lastEventId`, resumes following one) and resolves with its events
      * once it is accepted; rejects with the refusal otherwise.
      */
-    async open(
-      principal: Principal,
-      input: InputOf<typeof contracts.messages.stream>,
-      options: { idempotencyKey?: string | undefined; signal?: AbortSignal; precondition?: Precondition | undefined } = {},
-    ): Promise<AsyncIterable<LoggedEvent>> {
-      const resumeId = resumeIdOf(input);
-      if (resumeId !== undefined) return resume(principal, input.threadId, resumeId, options.signal);
-
-      const run = new AnswerRun();
-      let accepted!: () => void;
-      const started = new Promise<void>((resolve) => (accepted = resolve));
-      const work = messages
-        .create(
+    open(principal: Principal, input: InputOf<typeof contracts.messages.stream>, options: OpenOptions = {}) {
+      return follow(principal, input, options, (hooks) =>
+        messages.create(
           principal,
-          { threadId: input.threadId, content: input.content, state: input.state, expected_state_version: input.expected_state_version },
           {
-            idempotencyKey: options.idempotencyKey,
-            precondition: options.precondition,
-            run,
-            onCreated: (message) => {
-              if (deps.sharedLog) run.onPush = (logged) => deps.sharedLog?.append(message.id, logged);
-              run.push({ event: 'message.created', data: message });
-              accepted();
-            },
-            onDelta: (delta) => run.push({ event: 'response.delta', data: { delta } }),
-            onStateDelta: (delta) => run.push({ event: 'state.delta', data: delta }),
+            threadId: input.threadId,
+            content: input.content,
+            state: input.state,
+            parent_id: input.parent_id,
+            expected_state_version: input.expected_state_version,
           },
-        )
-        .then(
-          (result) => {
-            if (result.replayed) {
-              run.messageId = result.body.createdMessage.id;
-              run.push({ event: 'message.created', data: result.body.createdMessage });
-            }
-            run.push({ event: 'response.completed', data: result.body });
-            run.finish();
-          },
-          (error: unknown) => {
-            if (run.events.length === 0) {
-              run.finish();
-              throw error;
-            }
-            const app = appErrorOf(error);
-            run.push({ event: 'error', data: { message: app.message, status: app.status } });
-            run.finish();
-          },
-        );
-      await Promise.race([started, work]);
-      return run.read(0, options.signal);
+          hooks,
+        ),
+      );
+    },
+
+    /** The same for a regenerate. */
+    openRegenerate(principal: Principal, input: InputOf<typeof contracts.messages.regenerateStream>, options: OpenOptions = {}) {
+      return follow(principal, input, options, (hooks) =>
+        messages.regenerate(
+          principal,
+          { threadId: input.threadId, messageId: input.messageId, expected_state_version: input.expected_state_version },
+          hooks,
+        ),
+      );
     },
   };
+
+  /** Runs `start` with hooks that log its events, or resumes following an answer already running. */
+  async function follow(
+    principal: Principal,
+    input: { threadId: number; lastEventId?: string | undefined },
+    options: OpenOptions,
+    start: (hooks: AnswerHooks) => Promise<CreateMessageResult>,
+  ): Promise<AsyncIterable<LoggedEvent>> {
+    const resumeId = resumeIdOf(input);
+    if (resumeId !== undefined) return resume(principal, input.threadId, resumeId, options.signal);
+
+    const run = new AnswerRun();
+    let accepted!: () => void;
+    const started = new Promise<void>((resolve) => (accepted = resolve));
+    const work = start({
+      idempotencyKey: options.idempotencyKey,
+      precondition: options.precondition,
+      run,
+      onCreated: (message) => {
+        if (deps.sharedLog) run.onPush = (logged) => deps.sharedLog?.append(message.id, logged);
+        run.push({ event: 'message.created', data: message });
+        accepted();
+      },
+      onDelta: (delta) => run.push({ event: 'response.delta', data: { delta } }),
+      onStateDelta: (delta) => run.push({ event: 'state.delta', data: delta }),
+    }).then(
+      (result) => {
+        if (result.replayed) {
+          run.messageId = result.body.createdMessage.id;
+          run.push({ event: 'message.created', data: result.body.createdMessage });
+        }
+        run.push({ event: 'response.completed', data: result.body });
+        run.finish();
+      },
+      (error: unknown) => {
+        if (run.events.length === 0) {
+          run.finish();
+          throw error;
+        }
+        const app = appErrorOf(error);
+        run.push({ event: 'error', data: { message: app.message, status: app.status } });
+        run.finish();
+      },
+    );
+    await Promise.race([started, work]);
+    return run.read(0, options.signal);
+  }
 }
 
+export interface OpenOptions {
+  idempotencyKey?: string | undefined;
+  signal?: AbortSignal;
+  precondition?: Precondition | undefined;
+}

@@ -10,7 +10,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { messages, threads, type Database } from '@ai-threads/db';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError } from '../errors.js';
-import { toMessageResource } from '../messages/messages.service.js';
+import { messageResources } from '../messages/messages.service.js';
 import * as messagesRepo from '../messages/messages.repo.js';
 import { toPage } from '../pagination.js';
 import { ownThread } from '../threads/threads.service.js';
@@ -244,7 +244,7 @@ export function createStateService(deps: StateServiceDeps) {
           if (error instanceof StateMoved) throw stateChanged((await ownThread(db, principal.user.id, input.threadId)).stateVersion);
           throw error;
         });
-      return { state: to, version: outcome.version, message: toMessageResource(outcome.accepted) };
+      return { state: to, version: outcome.version, message: (await messageResources(db, input.threadId, [outcome.accepted]))[0]! };
     },
 
     async rejectProposal(principal: Principal, input: InputOf<typeof contracts.messages.proposal.reject>) {
@@ -259,7 +259,7 @@ export function createStateService(deps: StateServiceDeps) {
         const now = await messagesRepo.findMessage(db, input.threadId, message.id);
         throw conflict(`The proposal is ${(now?.proposal as Proposal | null)?.status ?? 'gone'}, not pending.`);
       }
-      return toMessageResource(rejected);
+      return (await messageResources(db, input.threadId, [rejected]))[0]!;
     },
   };
 

@@ -25,5 +25,6 @@ export const threadsHandlers: Handlers<typeof contracts.threads> = {
   get: ({ ctx, input }) => ctx.services.threads.get(ctx.principal, input.threadId),
   update: ({ ctx, input }) => ctx.services.threads.update(ctx.principal, input),
   delete: ({ ctx, input }) => ctx.services.threads.delete(ctx.principal, input.threadId),
+  setHead: ({ ctx, input }) => ctx.services.threads.setHead(ctx.principal, input),
   state: stateHandlers,
 };

@@ -8,6 +8,7 @@ import { AppError } from '../errors.js';
 import { toPage } from '../pagination.js';
 import { stateProblem, type StateLimits } from '../state/limits.js';
 import * as repo from './threads.repo.js';
+import { setHead } from '../messages/messages.repo.js';
 
 function toThreadResource(row: repo.ThreadRow): Thread {
   return {
@@ -19,6 +20,7 @@ function toThreadResource(row: repo.ThreadRow): Thread {
     state_review: row.stateReview,
     metadata: row.metadata,
     message_count: row.messageCount,
+    head_message_id: row.headMessageId,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
     last_message_at: row.lastMessageAt?.toISOString() ?? null,
@@ -90,6 +92,14 @@ export function createThreadsService(deps: ThreadsServiceDeps) {
       if (input.state_review !== undefined) values.stateReview = input.state_review;
       const row = await repo.updateThread(db, principal.user.id, input.threadId, values);
       if (!row) throw threadNotFound();
+      return toThreadResource(row);
+    },
+
+    /** The head becomes the newest leaf under the message (see setHead in messages.repo.ts). */
+    async setHead(principal: Principal, input: InputOf<typeof contracts.threads.setHead>) {
+      await ownThread(db, principal.user.id, input.threadId);
+      const row = await setHead(db, input.threadId, input.message_id);
+      if (!row) throw AppError.field('message_id', 'The message id field must be the id of a message of this thread.');
       return toThreadResource(row);
     },
 
