@@ -104,6 +104,7 @@ export async function beginAnswer(
         .set({ status: 'pending', error: null, cancelRequestedAt: null, answerHeartbeatAt: sql`now()` })
         .where(and(eq(messages.id, input.regenerateMessageId), eq(messages.threadId, input.threadId), eq(messages.role, 'user')))
         .returning();
+      if (!message) throw new Error(`regenerate: message ${input.regenerateMessageId} is not a user message of thread ${input.threadId}`);
     } else if (input.retryMessageId !== null) {
       // Checked holding the lease, so that no message can be added meanwhile.
       const [newer] = await tx
@@ -245,6 +246,8 @@ export interface StoreAnswer {
   outcome:
     | { status: 'completed'; settle: (current: { state: Record<string, unknown> | null; version: number }) => ReplyState }
     | { status: 'cancelled'; state: Record<string, unknown> | null };
+  /** A regenerate of an answered message: the user message stays `completed`, even if this answer was cancelled. */
+  keepUserCompleted?: boolean;
 }
 
 /** Rolls back the storing of an answer whose user message was ended meanwhile (cancelOrphaned). */
@@ -295,7 +298,11 @@ export async function storeAnswer(db: Database, input: StoreAnswer): Promise<{ u
     const [[user]] = await Promise.all([
       tx
         .update(messages)
-        .set({ status: outcome.status, error: outcome.status === 'cancelled' ? CANCELLED : null })
+        .set(
+          input.keepUserCompleted || outcome.status === 'completed'
+            ? { status: 'completed', error: null }
+            : { status: 'cancelled', error: CANCELLED },
+        )
         .where(and(eq(messages.id, input.userMessageId), isPending))
         .returning(),
       tx

@@ -415,6 +415,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
           : await repo.storeAnswer(db, {
               threadId: thread.id,
               userMessageId: userMessage.id,
+              keepUserCompleted: restoreCompleted,
               outcome: { status: 'cancelled', state },
               reply: {
                 content: outcome.partial,
