@@ -9,7 +9,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The cluster suites start server processes on PostgreSQL and Redis: `npm run test:cluster`.
     exclude: [...configDefaults.exclude, 'test/cluster/**'],
-    testTimeout: 30_000,
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,

@@ -32,7 +32,7 @@ describe('migration 0007_state_revisions', () => {
     for (const step of cleanup) await step();
   });
 
-  it('turns existing states into version 1 with a `thread` revision', async () => {
+  it('turns existing states into version 1 with a `thread` revision', { timeout: 120_000 }, async () => {
     const before = await migrationsBefore('0007_state_revisions');
     cleanup.push(() => rm(before, { recursive: true, force: true }));
     const client = await PGlite.create('memory://');
