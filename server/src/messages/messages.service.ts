@@ -97,12 +97,15 @@ type AnswerRequest =
  * stream-only fields (Last-Event-ID) left out. The same key and body replay across routes.
  */
 function messageRequestHash(input: CreateMessageInput): string {
-  const fields = { threadId: input.threadId, content: input.content, state: input.state ?? null };
-  // Added only when present, so that the fingerprint of a request without one is what it was.
-  return requestHash(
-    'messages.create',
-    input.expected_state_version === undefined ? fields : { ...fields, expectedStateVersion: input.expected_state_version },
-  );
+  // The later fields are added only when present, so that the fingerprint of a request without
+  // them is what it was before they existed (keys stored then still replay).
+  return requestHash('messages.create', {
+    threadId: input.threadId,
+    content: input.content,
+    state: input.state ?? null,
+    ...(input.expected_state_version === undefined ? {} : { expectedStateVersion: input.expected_state_version }),
+    ...(input.parent_id === undefined ? {} : { parentId: input.parent_id }),
+  });
 }
 
 export interface AnswerHooks {
