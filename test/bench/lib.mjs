@@ -321,7 +321,7 @@ export async function seedPostgres(url, { users, pools }) {
  * line runs through every unit; the head is its last message. Ids are the positions offset by the
  * thread's first id, so parents are known without reading anything back.
  */
-export function branchLayout(messages, branches) {
+function branchLayout(messages, branches) {
   if (branches === 0) return { unit: messages, main: messages, fork: 0, head: messages };
   const unit = messages / branches;
   const branchLength = 20;
