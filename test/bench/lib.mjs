@@ -268,7 +268,9 @@ export function sessionToken() {
 /**
  * Seeds a migrated database directly with SQL: `users` users (role member) with a session each,
  * and for every pool, `perClient` threads per client holding `messages` completed messages each
- * (roles alternating). Returns {pools: {name: [{token, threads}]}} in client order.
+ * (roles alternating), linked as the service links them (parent_id, sibling_index, the thread's
+ * head_message_id): a straight line, or with `branches` > 0 that many forks (see branchLayout).
+ * Returns {pools: {name: [{token, threads}]}} in client order.
  */
 export async function seedPostgres(url, { users, pools }) {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
@@ -298,15 +300,7 @@ export async function seedPostgres(url, { users, pools }) {
           select ${userId}, ${`bench ${name} ${c}`} from generate_series(1, ${pool.perClient}) g
           returning id`;
         const ids = rows.map((r) => Number(r.id));
-        if (pool.messages > 0) {
-          await sql`
-            insert into messages (thread_id, role, content, status, token_count, created_at)
-            select t.id, case when g % 2 = 1 then 'user' else 'assistant' end, ${SEED_CONTENT}, 'completed', ${SEED_TOKENS},
-                   now() - interval '1 day' + g * interval '1 second'
-            from unnest(${ids}::bigint[]) as t(id) cross join generate_series(1, ${pool.messages}) g
-            order by t.id, g`;
-          await sql`update threads set message_count = ${pool.messages}, last_message_at = now(), updated_at = now() where id = any(${ids}::bigint[])`;
-        }
+        if (pool.messages > 0) await seedMessages(sql, ids, pool.messages, pool.branches ?? 0);
         clients.push({ token, threads: ids });
       }
       result[name] = clients;
@@ -316,6 +310,58 @@ export async function seedPostgres(url, { users, pools }) {
   } finally {
     await sql.end({ timeout: 5 });
   }
+}
+
+/**
+ * Where each of a thread's `messages` messages goes, by its position g (1-based, creation order):
+ * the thread is `branches` units of U = messages / branches positions (one unit when `branches` is
+ * 0: a straight line). A unit is M main-line messages followed by a branch of L = 20 (10 turns)
+ * that forks off the unit's main-line assistant message at offset F = M / 2: the branch's first
+ * message is a user message, the sibling (index 1) of the main line's next one (an edit). The main
+ * line runs through every unit; the head is its last message. Ids are the positions offset by the
+ * thread's first id, so parents are known without reading anything back.
+ */
+function branchLayout(messages, branches) {
+  if (branches === 0) return { unit: messages, main: messages, fork: 0, head: messages };
+  const unit = messages / branches;
+  const branchLength = 20;
+  const main = unit - branchLength;
+  const fork = main / 2;
+  if (!Number.isInteger(unit) || main < 2 || main % 2 !== 0 || fork % 2 !== 0) {
+    throw new Error(`cannot lay out ${messages} messages in ${branches} branches of ${branchLength}`);
+  }
+  return { unit, main, fork, head: (branches - 1) * unit + main };
+}
+
+/** Inserts the messages of threads `ids` (see branchLayout) with explicit ids, then the heads. */
+async function seedMessages(sql, ids, messages, branches) {
+  const { unit: U, main: M, fork: F, head } = branchLayout(messages, branches);
+  const [{ base }] = await sql`select coalesce(max(id), 0)::bigint as base from messages`;
+  const first = Number(base) + 1;
+  // o: the thread's 0-based ordinal in `ids`; g: the position; k: the unit; r: the place in it.
+  await sql`
+    insert into messages (id, thread_id, parent_id, sibling_index, role, content, status, token_count, created_at)
+    select ${first} - 1 + o * ${messages} + g,
+           t.id,
+           ${first} - 1 + o * ${messages} + case
+             when g = 1 then null
+             when r = 1 then (k - 1) * ${U} + ${M}
+             when r = ${M} + 1 then k * ${U} + ${F}
+             else g - 1 end,
+           case when r = ${M} + 1 then 1 else 0 end,
+           case when g % 2 = 1 then 'user' else 'assistant' end, ${SEED_CONTENT}, 'completed', ${SEED_TOKENS},
+           now() - interval '1 day' + g * interval '1 second'
+    from unnest(${ids}::bigint[]) with ordinality as t(id, n)
+    cross join lateral (select n - 1 as o) ord
+    cross join generate_series(1, ${messages}) g
+    cross join lateral (select (g - 1) / ${U} as k, (g - 1) % ${U} + 1 as r) pos
+    order by o, g`;
+  await sql`select setval(pg_get_serial_sequence('messages', 'id'), (select max(id) from messages))`;
+  await sql`
+    update threads t set message_count = ${messages}, last_message_at = now(), updated_at = now(),
+           head_message_id = ${first} - 1 + (x.n - 1) * ${messages} + ${head}
+    from unnest(${ids}::bigint[]) with ordinality as x(id, n)
+    where t.id = x.id`;
 }
 
 // ---------------------------------------------------------------------------------------------

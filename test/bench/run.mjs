@@ -4,12 +4,16 @@
 //   build (tsc -b server) → a fake OpenAI server (own process) → two fresh PostgreSQL databases
 //   (migrated by the real server) seeded with the same users, sessions, threads and messages →
 //   the built server and the reference server → autocannon (own process) at concurrency 1, 16, 64,
-//   and on threads of 10 and 10,000 messages, ours and reference in turns → PGlite (embedded) at
-//   1 and 16 → start-to-ready times → results/latest.json and results/latest.md.
+//   and on threads of 10 and 10,000 messages, ours and reference in turns → ours alone on 10,000-message
+//   threads with 100 branches and on straight ones, in turns → PGlite (embedded) at 1 and 16 →
+//   start-to-ready times → results/latest.json and results/latest.md.
 //
 // Environment: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3), BENCH_ROUNDS (default 2:
 // ours then reference, then reference then ours), BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432),
-// BENCH_SKIP_BUILD=1, BENCH_SKIP_PGLITE=1. `npm run bench -- --readme` also refreshes README.md's table.
+// BENCH_SKIP_BUILD=1, BENCH_SKIP_PGLITE=1, BENCH_ONLY (comma-separated scenario names or groups:
+// `postgres`, `branches`, `pglite`; e.g. BENCH_ONLY=branches). A run with BENCH_ONLY writes
+// results/partial.json and partial.md instead (latest.* and the README keep the full run).
+// `npm run bench -- --readme` also refreshes README.md's table.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -49,10 +53,38 @@ const PG_SCENARIOS = [
   { name: 'm1k', label: '1,000-message threads, c=16', connections: 16, perClient: 1, messages: 1_000 },
   { name: 'm10k', label: '10,000-message threads, c=16', connections: 16, perClient: 1, messages: 10_000 },
 ];
+/**
+ * Ours alone, in turns: a post to a 10,000-message thread with 100 branches (forks off the main
+ * line, each 20 messages; the head at the main line's leaf) against a straight one of 10,000.
+ */
+const BRANCH_SCENARIOS = [
+  { name: 'b10k_straight', label: 'straight 10,000-message threads, c=16', connections: 16, perClient: 1, messages: 10_000, branches: 0 },
+  { name: 'b10k_branched', label: '10,000-message threads, 100 branches, c=16', connections: 16, perClient: 1, messages: 10_000, branches: 100 },
+];
 const PGLITE_SCENARIOS = [
   { name: 'pglite_c1', label: 'PGlite, new threads, c=1', connections: 1, perClient: 100, messages: 0 },
   { name: 'pglite_c16', label: 'PGlite, new threads, c=16', connections: 16, perClient: 20, messages: 0 },
 ];
+
+const GROUPS = {
+  postgres: PG_SCENARIOS.map((s) => s.name),
+  branches: BRANCH_SCENARIOS.map((s) => s.name),
+  pglite: PGLITE_SCENARIOS.map((s) => s.name),
+};
+const ONLY = process.env.BENCH_ONLY
+  ? new Set(
+      process.env.BENCH_ONLY.split(',')
+        .map((name) => name.trim())
+        .filter(Boolean)
+        .flatMap((name) => GROUPS[name] ?? [name]),
+    )
+  : null;
+if (ONLY) {
+  const known = new Set(Object.values(GROUPS).flat());
+  const unknown = [...ONLY].filter((name) => !known.has(name));
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown scenario(s) ${unknown.join(', ')}; known: ${[...Object.keys(GROUPS), ...known].join(', ')}`);
+}
+const chosen = (scenario) => !ONLY || ONLY.has(scenario.name);
 
 const round1 = (n) => (n === null || n === undefined || Number.isNaN(n) ? null : Math.round(n * 10) / 10);
 const round2 = (n) => (n === null || n === undefined || Number.isNaN(n) ? null : Math.round(n * 100) / 100);
@@ -91,28 +123,40 @@ async function main() {
   const fake = await startFake();
   log(`fake OpenAI server at ${fake.url}`);
 
+  const pgScenarios = PG_SCENARIOS.filter(chosen);
+  const branchScenarios = BRANCH_SCENARIOS.filter(chosen);
+  const withReference = pgScenarios.length > 0;
   const tag = `${process.pid}_${Date.now().toString(36)}`;
   const oursDb = await createBenchDatabase(`ai_threads_bench_${tag}_ours`);
-  const refDb = await createBenchDatabase(`ai_threads_bench_${tag}_ref`);
+  const refDb = withReference ? await createBenchDatabase(`ai_threads_bench_${tag}_ref`) : null;
   const ready = {};
 
   // The reference's copy of the schema: our migrations, applied by our server starting on it.
-  let ours = await startOurs({ database: refDb, fakeUrl: fake.url, logFile: join(workDir, 'ours-migrate-ref.log') });
-  await stopChild(ours.child);
+  let ours;
+  if (refDb) {
+    ours = await startOurs({ database: refDb, fakeUrl: fake.url, logFile: join(workDir, 'ours-migrate-ref.log') });
+    await stopChild(ours.child);
+  }
   ours = await startOurs({ database: oursDb, fakeUrl: fake.url, logFile: join(workDir, 'ours.log') });
   ready.postgres_fresh_ms = round1(ours.readyMs);
   log(`ours ready on a fresh PostgreSQL database in ${ready.postgres_fresh_ms} ms (migrations included)`);
 
-  const pools = Object.fromEntries(PG_SCENARIOS.map((s) => [s.name, { clients: s.connections, perClient: s.perClient, messages: s.messages }]));
-  const seedSpec = { users: 64, pools };
-  log('seeding both databases (users, sessions, threads, messages)');
-  const [oursPools, refPools] = await Promise.all([seedPostgres(oursDb, seedSpec), seedPostgres(refDb, seedSpec)]);
+  const poolsOf = (scenarios) =>
+    Object.fromEntries(
+      scenarios.map((s) => [s.name, { clients: s.connections, perClient: s.perClient, messages: s.messages, branches: s.branches ?? 0 }]),
+    );
+  const pools = poolsOf(pgScenarios);
+  log(`seeding ${refDb ? 'both databases' : 'the database'} (users, sessions, threads, messages)`);
+  const [oursPools, refPools] = await Promise.all([
+    seedPostgres(oursDb, { users: 64, pools: { ...pools, ...poolsOf(branchScenarios) } }),
+    refDb ? seedPostgres(refDb, { users: 64, pools }) : null,
+  ]);
 
-  const reference = await startReference({ database: refDb, fakeUrl: fake.url, logFile: join(workDir, 'reference.log') });
-  log(`reference ready in ${round1(reference.readyMs)} ms`);
+  const reference = refDb ? await startReference({ database: refDb, fakeUrl: fake.url, logFile: join(workDir, 'reference.log') }) : null;
+  if (reference) log(`reference ready in ${round1(reference.readyMs)} ms`);
 
   const results = {};
-  for (const scenario of PG_SCENARIOS) {
+  for (const scenario of pgScenarios) {
     const runs = { ours: [], reference: [] };
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? ['ours', 'reference'] : ['reference', 'ours'];
@@ -143,22 +187,67 @@ async function main() {
       },
     };
   }
+  // Branched against straight, ours alone, in turns (straight first, then branched first).
+  if (branchScenarios.length > 0) {
+    const runs = Object.fromEntries(branchScenarios.map((s) => [s.name, []]));
+    // One unmeasured pass over each first: whichever ran first would otherwise also warm the
+    // server (JIT, prepared statements, caches), alone when BENCH_ONLY=branches.
+    for (const scenario of branchScenarios) {
+      await measure({ server: ours, connections: scenario.connections, clients: oursPools[scenario.name], warmup: 0, duration: WARMUP, workDir });
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? branchScenarios : [...branchScenarios].reverse();
+      for (const scenario of order) {
+        const run = await measure({
+          server: ours,
+          connections: scenario.connections,
+          clients: oursPools[scenario.name],
+          warmup: WARMUP,
+          duration: DURATION,
+          workDir,
+        });
+        runs[scenario.name].push(run);
+        log(
+          `${scenario.name} round ${round + 1} ${run.rps.toFixed(1)} req/s p50 ${run.p50_ms} p99 ${run.p99_ms} ms, ` +
+            `errors ${run.errors}, rss ${run.peak_rss_mb.toFixed(0)} MB, cpu ${run.cpu_ms_per_req?.toFixed(2)} ms/req`,
+        );
+      }
+    }
+    for (const scenario of branchScenarios) results[scenario.name] = { label: scenario.label, ours: aggregate(runs[scenario.name]), reference: null, ratio: null };
+    const straight = runs.b10k_straight;
+    const branched = runs.b10k_branched;
+    if (straight && branched) {
+      const s = results.b10k_straight.ours;
+      const b = results.b10k_branched.ours;
+      // Against the straight thread: branched/straight (req/s below 1, latencies and CPU above 1 cost more).
+      results.b10k_branched.ratio = {
+        against: 'b10k_straight',
+        rps: round2(b.rps / s.rps),
+        rps_by_round: branched.map((r, i) => round2(r.rps / straight[i].rps)),
+        p50: round2(b.p50_ms / s.p50_ms),
+        p99: round2(b.p99_ms / s.p99_ms),
+        cpu_per_req: round2(b.cpu_ms_per_req / s.cpu_ms_per_req),
+      };
+    }
+  }
+
   const oursHwm = memory(ours.pid).hwmMb;
   await stopChild(ours.child);
-  await stopChild(reference.child);
+  if (reference) await stopChild(reference.child);
 
   ours = await startOurs({ database: oursDb, fakeUrl: fake.url, logFile: join(workDir, 'ours-restart.log') });
   ready.postgres_existing_ms = round1(ours.readyMs);
   await stopChild(ours.child);
 
-  if (process.env.BENCH_SKIP_PGLITE !== '1') {
+  const pgliteScenarios = PGLITE_SCENARIOS.filter(chosen);
+  if (process.env.BENCH_SKIP_PGLITE !== '1' && pgliteScenarios.length > 0) {
     const pgliteDir = join(workDir, 'pglite');
     const embedded = await startOurs({ database: { pgliteDir }, fakeUrl: fake.url, logFile: join(workDir, 'ours-pglite.log') });
     ready.pglite_fresh_ms = round1(embedded.readyMs);
     log(`ours ready on a fresh PGlite folder in ${ready.pglite_fresh_ms} ms`);
-    const apiPools = Object.fromEntries(PGLITE_SCENARIOS.map((s) => [s.name, { clients: s.connections, perClient: s.perClient }]));
+    const apiPools = Object.fromEntries(pgliteScenarios.map((s) => [s.name, { clients: s.connections, perClient: s.perClient }]));
     const pglitePools = await seedThroughApi(embedded.url, { users: 16, pools: apiPools });
-    for (const scenario of PGLITE_SCENARIOS) {
+    for (const scenario of pgliteScenarios) {
       const run = await measure({
         server: embedded,
         connections: scenario.connections,
@@ -180,21 +269,41 @@ async function main() {
   const report = {
     started_at: startedAt.toISOString(),
     total_s: round1((performance.now() - t0) / 1000),
-    settings: { duration_s: DURATION, warmup_s: WARMUP, rounds: ROUNDS, database_pool_size: 10, context_tokens: 8000 },
+    settings: { duration_s: DURATION, warmup_s: WARMUP, rounds: ROUNDS, database_pool_size: 10, context_tokens: 8000, only: ONLY ? [...ONLY] : null },
     machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model, mem_gb: round1(totalmem() / 2 ** 30), loadavg_at_end: loadavg().map(round2), node: process.version },
     results,
     ours_lifetime_peak_rss_mb_postgres: round1(oursHwm),
     ready_ms: ready,
     targets,
   };
-  writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const out = ONLY ? 'partial' : 'latest';
+  writeFileSync(join(RESULTS, `${out}.json`), `${JSON.stringify(report, null, 2)}\n`);
   const markdown = toMarkdown(report);
-  writeFileSync(join(RESULTS, 'latest.md'), markdown);
-  if (UPDATE_README) updateReadme(markdown);
+  writeFileSync(join(RESULTS, `${out}.md`), markdown);
+  if (UPDATE_README && ONLY) log('BENCH_ONLY: README.md not updated (it shows a full run)');
+  else if (UPDATE_README) updateReadme(markdown);
   process.stdout.write(`\n${markdown}\n`);
 }
 
+/** The targets whose scenarios ran (all of them unless BENCH_ONLY). */
 function evaluateTargets(results) {
+  const list = [];
+  if (results.c16 && results.m10 && results.m10k && results.m1k) list.push(...postgresTargets(results));
+  const branched = results.b10k_branched;
+  if (branched?.ratio) {
+    // Straight req/s over branched req/s: above 1, the branched thread costs more.
+    const cost = round2(results.b10k_straight.ours.rps / branched.ours.rps);
+    list.push({
+      name: 'posting to a 10,000-message thread with 100 branches costs no more than to a straight one (straight/branched req/s ≤ 1.1)',
+      value: cost,
+      detail: `p50 ${branched.ratio.p50}×, CPU/req ${branched.ratio.cpu_per_req}× straight; by round ${branched.ratio.rps_by_round.map((r) => round2(1 / r)).join(', ')}`,
+      holds: cost <= 1.1,
+    });
+  }
+  return list;
+}
+
+function postgresTargets(results) {
   const c16 = results.c16;
   const m10 = results.m10;
   const m10k = results.m10k;
@@ -242,12 +351,13 @@ function toMarkdown(report) {
       'RSS = peak resident set of the server process during the run.',
   );
   lines.push('');
-  lines.push('| scenario | server | req/s | p50 | p90 | p99 | errors | peak RSS MB | CPU ms/req | ours/ref req/s |');
+  lines.push('| scenario | server | req/s | p50 | p90 | p99 | errors | peak RSS MB | CPU ms/req | ours/ref req/s (branched: ÷ straight) |');
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const result of Object.values(report.results)) {
     const row = (who, r, ratio) =>
       `| ${result.label} | ${who} | ${r.rps} | ${r.p50_ms} | ${r.p90_ms} | ${r.p99_ms} | ${r.errors} | ${r.peak_rss_mb} | ${r.cpu_ms_per_req ?? '–'} | ${ratio} |`;
-    lines.push(row('ours', result.ours, result.ratio ? `**${result.ratio.rps}**` : ''));
+    const ratio = !result.ratio ? '' : result.ratio.against ? `**${result.ratio.rps}** (÷ straight)` : `**${result.ratio.rps}**`;
+    lines.push(row('ours', result.ours, ratio));
     if (result.reference) lines.push(row('reference', result.reference, ''));
   }
   lines.push('');
@@ -260,7 +370,7 @@ function toMarkdown(report) {
   lines.push('| target | value | holds |');
   lines.push('|---|---:|:---:|');
   for (const t of report.targets) {
-    const extra = t.reference_value !== undefined ? ` (reference: ${t.reference_value})` : '';
+    const extra = t.reference_value !== undefined ? ` (reference: ${t.reference_value})` : t.detail ? ` (${t.detail})` : '';
     lines.push(`| ${t.name}${t.informative ? ' (diagnostic, not a target)' : ''} | ${t.value}${extra} | ${t.holds ? 'yes' : 'no'} |`);
   }
   return `${lines.join('\n')}\n`;
