@@ -128,6 +128,19 @@ describe.each(FACES)('refusals (%s)', (face) => {
     expectError(withPrecondition, face, 422, MISMATCH, { idempotency_key: [MISMATCH] });
   });
 
+  // Known server bug (see the report of the branches tests): the fingerprint of a message request
+  // (messageRequestHash in server/src/messages/messages.service.ts) leaves parent_id out, so the same
+  // key with another parent_id replays the first answer. Remove `.fails` once parent_id is in it.
+  it.fails('refuses the same key on the seed endpoint with another parent_id (422)', async () => {
+    const { thread, a1 } = await answered(c);
+    fake.script({ type: 'text', content: 'A2' }, { type: 'text', content: 'edit' });
+    const two = ok(await c.send(thread.id, { content: 'Q2' }), face, 201);
+    const key = { 'idempotency-key': `edit-${face}-${thread.id}` };
+    ok(await c.send(thread.id, { content: 'Q3', parent_id: a1.id }, key), face, 201);
+    const other = await refused(() => c.send(thread.id, { content: 'Q3', parent_id: two.responseMessage.id }, key));
+    expectError(other, face, 422, MISMATCH, { idempotency_key: [MISMATCH] });
+  });
+
   it('403 for a token without ai_thread_messages.create (regenerate) or ai_threads.update (head); it may list siblings', async () => {
     const { thread, u1, a1 } = await answered(c);
     const { token } = await createApiToken(app, user.token, { permissions: VIEWER_PERMISSIONS });
