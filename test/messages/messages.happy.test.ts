@@ -39,6 +39,10 @@ describe("the seed's example", () => {
     expect(createdMessage).toStrictEqual({
       id: expect.any(Number),
       thread_id: thread.id,
+      // The thread's first message: a root, the only one.
+      parent_id: null,
+      sibling_count: 1,
+      sibling_index: 0,
       role: 'user',
       content: 'Hello!',
       state: { form: { field: 'value' } },
@@ -58,6 +62,9 @@ describe("the seed's example", () => {
     expect(responseMessage).toStrictEqual({
       id: expect.any(Number),
       thread_id: thread.id,
+      parent_id: createdMessage.id,
+      sibling_count: 1,
+      sibling_index: 0,
       role: 'assistant',
       content: 'Hi! How can I help?',
       state: null,

@@ -32,6 +32,9 @@ describe('POST /ai/threads/{id}/messages/stream', () => {
     expect(Object.keys(created).filter((key) => key !== 'type').sort()).toEqual(MESSAGE_FIELDS);
     expect(created).toMatchObject({
       thread_id: thread.id,
+      parent_id: null,
+      sibling_count: 1,
+      sibling_index: 0,
       role: 'user',
       content: 'Tell me about foxes',
       state: { topic: 'foxes' },
@@ -55,6 +58,9 @@ describe('POST /ai/threads/{id}/messages/stream', () => {
     expect(completed.createdMessage).toMatchObject({ id: created.id, status: 'completed', content: 'Tell me about foxes' });
     expect(completed.responseMessage).toMatchObject({
       thread_id: thread.id,
+      parent_id: created.id,
+      sibling_count: 1,
+      sibling_index: 0,
       role: 'assistant',
       status: 'completed',
       content: text,

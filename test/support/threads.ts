@@ -9,7 +9,7 @@ import type { FakeOpenAI, RecordedRequest } from '../fake-openai/server.js';
 import type { ApiResponse, TestApp, TestUser } from './harness.js';
 import { query } from './helpers.js';
 
-/** The message resource's fields (SPEC.md, plus time_to_first_token_ms and error; part 2's versioned state). */
+/** The message resource's fields (SPEC.md, plus time_to_first_token_ms and error; part 2's versioned state and branches). */
 export const MESSAGE_FIELDS = [
   'content',
   'context_truncated',
@@ -18,8 +18,11 @@ export const MESSAGE_FIELDS = [
   'id',
   'latency_ms',
   'model',
+  'parent_id',
   'proposal',
   'role',
+  'sibling_count',
+  'sibling_index',
   'state',
   'state_patch',
   'state_version',
@@ -30,9 +33,10 @@ export const MESSAGE_FIELDS = [
   'usage',
 ];
 
-/** The thread resource's fields (SPEC.md; part 2's versioned state). */
+/** The thread resource's fields (SPEC.md; part 2's versioned state and head_message_id). */
 export const THREAD_FIELDS = [
   'created_at',
+  'head_message_id',
   'id',
   'instructions',
   'last_message_at',

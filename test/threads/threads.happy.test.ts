@@ -28,6 +28,7 @@ describe('POST /api/v1/ai/threads', () => {
       state_review: 'auto',
       metadata: {},
       message_count: 0,
+      head_message_id: null,
       last_message_at: null,
     });
     expect(res.body.id).toEqual(expect.any(Number));

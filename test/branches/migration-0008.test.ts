@@ -1,0 +1,119 @@
+// Migration 0008 (message branches) on a database made by the migrations before it: each existing
+// thread, a straight line, becomes one branch: every message's parent is the message before it in
+// its thread (by id), the first is the root, each is the only child (sibling_index 0), and the
+// head is the last message; a thread without messages has no head. On PGlite, or on a new
+// PostgreSQL database when DATABASE_URL is set.
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { sql, type SQL } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const migrations = fileURLToPath(new URL('../../db/migrations', import.meta.url));
+
+/** A copy of the migrations folder whose journal stops before `tag`. */
+async function migrationsBefore(tag: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'ait-migrations-'));
+  await cp(migrations, dir, { recursive: true });
+  const journalPath = join(dir, 'meta', '_journal.json');
+  const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { entries: Array<{ tag: string }> };
+  const index = journal.entries.findIndex((entry) => entry.tag === tag);
+  if (index < 0) throw new Error(`no migration ${tag}`);
+  journal.entries = journal.entries.slice(0, index);
+  await writeFile(journalPath, JSON.stringify(journal));
+  return dir;
+}
+
+interface Db {
+  migrate(folder: string): Promise<void>;
+  rows(statement: SQL): Promise<Array<Record<string, unknown>>>;
+}
+
+/** A new empty database on this run's engine; its cleanup goes into `cleanup`. */
+async function emptyDatabase(cleanup: Array<() => Promise<unknown>>): Promise<Db> {
+  const adminUrl = process.env['DATABASE_URL'];
+  if (!adminUrl) {
+    const client = await PGlite.create('memory://');
+    cleanup.push(() => client.close());
+    const db = drizzlePglite(client);
+    return {
+      migrate: (folder) => migratePglite(db, { migrationsFolder: folder }),
+      rows: async (statement) => (await db.execute(statement)).rows as Array<Record<string, unknown>>,
+    };
+  }
+  const name = `ait_test_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const client = postgres(url.toString(), { max: 1, onnotice: () => {} });
+  cleanup.push(async () => {
+    await client.end();
+    const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
+    await a.unsafe(`drop database if exists ${name} with (force)`);
+    await a.end();
+  });
+  const db = drizzlePostgres(client);
+  return {
+    migrate: (folder) => migratePostgres(db, { migrationsFolder: folder }),
+    rows: async (statement) => [...(await db.execute(statement))] as Array<Record<string, unknown>>,
+  };
+}
+
+describe('migration 0008_message_branches', () => {
+  const cleanup: Array<() => Promise<unknown>> = [];
+  afterAll(async () => {
+    for (const step of cleanup.reverse()) await step();
+  });
+
+  it('makes each linear thread one branch: parent = the message before, head = the last, sibling_index 0', async () => {
+    const before = await migrationsBefore('0008_message_branches');
+    cleanup.push(() => rm(before, { recursive: true, force: true }));
+    const db = await emptyDatabase(cleanup);
+    await db.migrate(before);
+
+    await db.rows(sql`insert into users (email, password_hash, role_id) values ('a@example.com', 'x', (select min(id) from roles))`);
+    await db.rows(sql`insert into threads (id, user_id) values (1, 1), (2, 1), (3, 1)`);
+    // Two threads whose messages interleave by id; thread 3 has none.
+    const rows: Array<[number, number, 'user' | 'assistant', string]> = [
+      [1, 1, 'user', 'one-q1'],
+      [2, 2, 'user', 'two-q1'],
+      [3, 1, 'assistant', 'one-a1'],
+      [4, 1, 'user', 'one-q2'],
+      [5, 2, 'assistant', 'two-a1'],
+      [6, 1, 'assistant', 'one-a2'],
+    ];
+    for (const [id, threadId, role, content] of rows) {
+      await db.rows(
+        sql`insert into messages (id, thread_id, role, content, status, token_count) values (${id}, ${threadId}, ${role}, ${content}, 'completed', 1)`,
+      );
+    }
+
+    await db.migrate(migrations);
+
+    const messages = await db.rows(sql`select id::int as id, thread_id::int as thread_id, parent_id::int as parent_id, sibling_index from messages order by id`);
+    expect(messages).toEqual([
+      { id: 1, thread_id: 1, parent_id: null, sibling_index: 0 },
+      { id: 2, thread_id: 2, parent_id: null, sibling_index: 0 },
+      { id: 3, thread_id: 1, parent_id: 1, sibling_index: 0 },
+      { id: 4, thread_id: 1, parent_id: 3, sibling_index: 0 },
+      { id: 5, thread_id: 2, parent_id: 2, sibling_index: 0 },
+      { id: 6, thread_id: 1, parent_id: 4, sibling_index: 0 },
+    ]);
+    const threads = await db.rows(sql`select id::int as id, head_message_id::int as head from threads order by id`);
+    expect(threads).toEqual([
+      { id: 1, head: 6 },
+      { id: 2, head: 5 },
+      { id: 3, head: null },
+    ]);
+  });
+});
