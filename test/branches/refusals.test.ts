@@ -128,10 +128,8 @@ describe.each(FACES)('refusals (%s)', (face) => {
     expectError(withPrecondition, face, 422, MISMATCH, { idempotency_key: [MISMATCH] });
   });
 
-  // Known server bug (see the report of the branches tests): the fingerprint of a message request
-  // (messageRequestHash in server/src/messages/messages.service.ts) leaves parent_id out, so the same
-  // key with another parent_id replays the first answer. Remove `.fails` once parent_id is in it.
-  it.fails('refuses the same key on the seed endpoint with another parent_id (422)', async () => {
+  // parent_id is part of the fingerprint of a message request (messageRequestHash).
+  it('refuses the same key on the seed endpoint with another parent_id (422)', async () => {
     const { thread, a1 } = await answered(c);
     fake.script({ type: 'text', content: 'A2' }, { type: 'text', content: 'edit' });
     const two = ok(await c.send(thread.id, { content: 'Q2' }), face, 201);

@@ -81,7 +81,7 @@ export function client(app: TestApp, face: Face, token: string) {
   };
 }
 
-export type Client = ReturnType<typeof client>;
+type Client = ReturnType<typeof client>;
 
 /** A success with this status (the same on both faces), and the answer's body. */
 export function ok(res: Answer, _face: Face, status = 200): any {
