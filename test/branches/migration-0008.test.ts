@@ -3,11 +3,8 @@
 // its thread (by id), the first is the root, each is the only child (sibling_index 0), and the
 // head is the last message; a thread without messages has no head. On PGlite, or on a new
 // PostgreSQL database when DATABASE_URL is set.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { sql, type SQL } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -16,21 +13,8 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
+import { migrationsBefore, MIGRATIONS } from '../support/migrations.js';
 
-const migrations = fileURLToPath(new URL('../../db/migrations', import.meta.url));
-
-/** A copy of the migrations folder whose journal stops before `tag`. */
-async function migrationsBefore(tag: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'ait-migrations-'));
-  await cp(migrations, dir, { recursive: true });
-  const journalPath = join(dir, 'meta', '_journal.json');
-  const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { entries: Array<{ tag: string }> };
-  const index = journal.entries.findIndex((entry) => entry.tag === tag);
-  if (index < 0) throw new Error(`no migration ${tag}`);
-  journal.entries = journal.entries.slice(0, index);
-  await writeFile(journalPath, JSON.stringify(journal));
-  return dir;
-}
 
 interface Db {
   migrate(folder: string): Promise<void>;
@@ -98,7 +82,7 @@ describe('migration 0008_message_branches', () => {
       );
     }
 
-    await db.migrate(migrations);
+    await db.migrate(MIGRATIONS);
 
     const messages = await db.rows(sql`select id::int as id, thread_id::int as thread_id, parent_id::int as parent_id, sibling_index from messages order by id`);
     expect(messages).toEqual([

@@ -2,32 +2,14 @@
 // messages.regenerateStream): `message.created` is the existing user message, then the deltas and
 // `response.completed` with the new sibling; a reconnect with Last-Event-ID gets exactly what it
 // missed; refusals are JSON before any event.
-import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
-import { EventSource } from 'eventsource';
 import { describe, expect, it } from 'vitest';
-import type { AppRouter } from '@ai-threads/server';
 import { harness } from '../support/harness.js';
-import { expectNothingStored } from '../support/helpers.js';
-import { deltasOf, sequenceOf, type SseEvent, type SseReader } from '../support/sse.js';
-import { gate, newThread, sendMessage } from '../support/threads.js';
+import { expectNothingStored, subscriptionClient } from '../support/helpers.js';
+import { deltasOf, readDeltas, sequenceOf } from '../support/sse.js';
+import { FULL, newThread, scriptHeld, sendMessage } from '../support/threads.js';
 import { openRegenerateStream, pairs, postRegenerateStream, REGENERATE_ERROR, turnsSent } from './support.js';
 
 const { app, fake, user } = await harness();
-
-const FULL = 'One two three four.';
-
-/** Scripts FULL in four deltas, held after the first `heldAfter` of them until the gate opens. */
-function scriptHeld(heldAfter: number) {
-  const held = gate();
-  const pieces = ['One ', 'two ', 'three ', 'four.'];
-  fake.script({ type: 'paced_text', parts: [...pieces.slice(0, heldAfter), held.until, ...pieces.slice(heldAfter)] });
-  return held;
-}
-
-async function readDeltas(stream: SseReader, count: number): Promise<SseEvent> {
-  let seen = 0;
-  return stream.until((event) => event.event === 'response.delta' && ++seen === count);
-}
 
 /** A thread with one answered turn. */
 async function answered() {
@@ -65,7 +47,7 @@ describe('the regenerate stream (REST)', () => {
 
   it('resumes with Last-Event-ID without loss or duplication, and no second model call', async () => {
     const { thread, a1 } = await answered();
-    const held = scriptHeld(2);
+    const held = scriptHeld(fake, 2);
     const first = await openRegenerateStream(app, thread.id, a1.id, { token: user.token });
     const lastSeen = await readDeltas(first, 2);
     first.abort();
@@ -105,24 +87,7 @@ describe('the regenerate stream (REST)', () => {
 });
 
 describe('the regenerate stream (tRPC subscription)', () => {
-  function trpcClient(token: string): TRPCClient<AppRouter> {
-    const authorization = `Bearer ${token}`;
-    return createTRPCClient<AppRouter>({
-      links: [
-        splitLink({
-          condition: (op) => op.type === 'subscription',
-          true: httpSubscriptionLink({
-            url: `${app.url}/trpc`,
-            EventSource,
-            eventSourceOptions: () => ({
-              fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, authorization } }),
-            }),
-          }),
-          false: httpLink({ url: `${app.url}/trpc`, headers: { authorization } }),
-        }),
-      ],
-    });
-  }
+  const trpcClient = (token: string) => subscriptionClient(app, token);
 
   it('delivers message.created, the deltas and response.completed as tracked events', async () => {
     const { thread, u1, a1 } = await answered();

@@ -1,30 +1,14 @@
 // Migration 0007 (versioned state) on a database made by the migrations before it: a thread that
 // already has a state becomes version 1 with a `thread` revision holding that state whole; a
 // thread without one stays at version 0; every thread is in `auto` review mode.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rm } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import { afterAll, describe, expect, it } from 'vitest';
+import { migrationsBefore, MIGRATIONS } from '../support/migrations.js';
 
-const migrations = fileURLToPath(new URL('../../db/migrations', import.meta.url));
-
-/** A copy of the migrations folder whose journal stops before `tag`. */
-async function migrationsBefore(tag: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'ait-migrations-'));
-  await cp(migrations, dir, { recursive: true });
-  const journalPath = join(dir, 'meta', '_journal.json');
-  const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { entries: Array<{ tag: string }> };
-  const index = journal.entries.findIndex((entry) => entry.tag === tag);
-  if (index < 0) throw new Error(`no migration ${tag}`);
-  journal.entries = journal.entries.slice(0, index);
-  await writeFile(journalPath, JSON.stringify(journal));
-  return dir;
-}
 
 describe('migration 0007_state_revisions', () => {
   const cleanup: Array<() => Promise<unknown>> = [];
@@ -43,7 +27,7 @@ describe('migration 0007_state_revisions', () => {
     await db.execute(sql`insert into users (email, password_hash, role_id) values ('a@example.com', 'x', (select min(id) from roles))`);
     await db.execute(sql`insert into threads (user_id, state) values (1, ${JSON.stringify({ form: { color: 'red' } })}::jsonb), (1, null)`);
 
-    await migrate(db, { migrationsFolder: migrations });
+    await migrate(db, { migrationsFolder: MIGRATIONS });
 
     const threads = await db.execute(sql`select id, state_version, state_review from threads order by id`);
     expect(threads.rows).toEqual([

@@ -3,31 +3,16 @@
 // the answer runs or after it has finished. Bad or foreign event ids are refused as JSON.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { harness, type TestApp } from '../support/harness.js';
-import { deltasOf, openStream, pollMessage, refusedStream, sequenceOf, type SseEvent } from '../support/sse.js';
-import { expectStoresNothing, gate, listAll, newThread, sendMessage } from '../support/threads.js';
+import { deltasOf, openStream, pollMessage, readDeltas, refusedStream, sequenceOf } from '../support/sse.js';
+import { expectStoresNothing, FULL, gate, listAll, newThread, scriptHeld, sendMessage } from '../support/threads.js';
 
 const { app, fake, user, startApp } = await harness();
 
-const FULL = 'One two three four.';
-
-/** Scripts FULL in four deltas, held after the first `heldAfter` of them until the gate opens. */
-function scriptHeld(heldAfter: number) {
-  const held = gate();
-  const pieces = ['One ', 'two ', 'three ', 'four.'];
-  fake.script({ type: 'paced_text', parts: [...pieces.slice(0, heldAfter), held.until, ...pieces.slice(heldAfter)] });
-  return held;
-}
-
-/** Reads up to and including the `count`th delta. */
-async function readDeltas(stream: Awaited<ReturnType<typeof openStream>>, count: number): Promise<SseEvent> {
-  let seen = 0;
-  return stream.until((event) => event.event === 'response.delta' && ++seen === count);
-}
 
 describe('a client that disconnects', () => {
   it('does not stop the answer: the whole reply is stored', async () => {
     const thread = await newThread(app, user);
-    const held = scriptHeld(1);
+    const held = scriptHeld(fake, 1);
     const stream = await openStream(app, thread.id, { token: user.token, body: { content: 'Count to four' } });
     const created = (await stream.next())!.data;
     expect((await readDeltas(stream, 1)).data).toEqual({ type: 'response.delta', delta: 'One ' });
@@ -49,7 +34,7 @@ describe('a reconnect with Last-Event-ID', () => {
   it('resumes a running answer without loss or duplication', async () => {
     const thread = await newThread(app, user);
     const body = { content: 'Count to four' };
-    const held = scriptHeld(2);
+    const held = scriptHeld(fake, 2);
     const first = await openStream(app, thread.id, { token: user.token, body });
     const lastSeen = await readDeltas(first, 2);
     first.abort();
@@ -74,7 +59,7 @@ describe('a reconnect with Last-Event-ID', () => {
   it('gets the events sent while it was away', async () => {
     const thread = await newThread(app, user);
     const body = { content: 'Count to four' };
-    const held = scriptHeld(1);
+    const held = scriptHeld(fake, 1);
     const first = await openStream(app, thread.id, { token: user.token, body });
     const created = (await first.next())!.data;
     const lastSeen = await readDeltas(first, 1);

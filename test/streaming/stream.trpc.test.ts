@@ -1,34 +1,18 @@
 // The tRPC face of the streamed answer: the `messages.stream` subscription through the typed
 // client a TypeScript front end would build (httpSubscriptionLink over server-sent events, the
 // `eventsource` package, Bearer credentials in the EventSource's fetch), and `messages.cancel`.
-import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink, TRPCClientError, type TRPCClient } from '@trpc/client';
+import { createTRPCClient, httpSubscriptionLink, TRPCClientError, type TRPCClient } from '@trpc/client';
 import { EventSource } from 'eventsource';
-import { describe, expect, it } from 'vitest';
 import type { AppRouter } from '@ai-threads/server';
+import { describe, expect, it } from 'vitest';
 import { harness } from '../support/harness.js';
+import { subscriptionClient } from '../support/helpers.js';
 import { sequenceOf } from '../support/sse.js';
 import { expectStoresNothing, gate, listAll, MISSING_ID, newThread } from '../support/threads.js';
 
 const { app, fake, user } = await harness();
 
-function client(token: string): TRPCClient<AppRouter> {
-  const authorization = `Bearer ${token}`;
-  return createTRPCClient<AppRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === 'subscription',
-        true: httpSubscriptionLink({
-          url: `${app.url}/trpc`,
-          EventSource,
-          eventSourceOptions: () => ({
-            fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, authorization } }),
-          }),
-        }),
-        false: httpLink({ url: `${app.url}/trpc`, headers: { authorization } }),
-      }),
-    ],
-  });
-}
+const client = (token: string) => subscriptionClient(app, token);
 
 type StreamInput = Parameters<TRPCClient<AppRouter>['messages']['stream']['subscribe']>[0];
 type Tracked = { id: string; data: { event: string; data: any } };

@@ -2,7 +2,8 @@
 // the session cookie, SQL reads and writes for setting up states the API cannot reach (expired
 // sessions, other roles), and the "a refused request stores nothing" check.
 import { createHash } from 'node:crypto';
-import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
+import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
+import { EventSource } from 'eventsource';
 import { sql, type SQL } from 'drizzle-orm';
 import { expect } from 'vitest';
 import type { AppRouter } from '@ai-threads/server';
@@ -43,6 +44,30 @@ export function trpc(
     return app.http('GET', `/trpc/${path}${query}`, options);
   }
   return app.http('POST', `/trpc/${path}`, input === undefined ? options : { ...options, body: input });
+}
+
+/**
+ * The typed client a front end with subscriptions builds: httpSubscriptionLink over server-sent
+ * events (the `eventsource` package, Bearer credentials in the EventSource's fetch), httpLink for
+ * the rest.
+ */
+export function subscriptionClient(app: TestApp, token: string): TRPCClient<AppRouter> {
+  const authorization = `Bearer ${token}`;
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: httpSubscriptionLink({
+          url: `${app.url}/trpc`,
+          EventSource,
+          eventSourceOptions: () => ({
+            fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, authorization } }),
+          }),
+        }),
+        false: httpLink({ url: `${app.url}/trpc`, headers: { authorization } }),
+      }),
+    ],
+  });
 }
 
 /** The typed client a TypeScript front end would use. */

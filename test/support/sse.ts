@@ -185,6 +185,12 @@ export async function refusedStream(app: TestApp, threadId: number | string, req
   return { status: response.status, headers: response.headers, body: JSON.parse(text) as any, text };
 }
 
+/** Reads up to and including the `count`th delta. */
+export async function readDeltas(stream: SseReader, count: number): Promise<SseEvent> {
+  let seen = 0;
+  return stream.until((event) => event.event === 'response.delta' && ++seen === count);
+}
+
 /** The text of the `response.delta` events, in order. */
 export function deltasOf(events: SseEvent[]): string[] {
   return events.filter((event) => event.event === 'response.delta').map((event) => event.data.delta as string);

@@ -150,6 +150,17 @@ export function gate(): { until: Promise<void>; open(): void } {
   return { until, open };
 }
 
+/** The text `scriptHeld` streams, in four deltas. */
+export const FULL = 'One two three four.';
+
+/** Scripts FULL in four deltas, held after the first `heldAfter` of them until the gate opens. */
+export function scriptHeld(fake: FakeOpenAI, heldAfter: number) {
+  const held = gate();
+  const pieces = ['One ', 'two ', 'three ', 'four.'];
+  fake.script({ type: 'paced_text', parts: [...pieces.slice(0, heldAfter), held.until, ...pieces.slice(heldAfter)] });
+  return held;
+}
+
 /** Starts a request and resolves once the fake has received it (the answer is then in flight). */
 export async function inFlight<T>(fake: FakeOpenAI, start: () => Promise<T>): Promise<{ done: Promise<T> }> {
   const seen = fake.requests.length;
