@@ -8,6 +8,19 @@ import { Message, MessagePair } from './message.js';
 
 const MessagePage = Page(Message).meta({ id: 'MessagePage' });
 
+/**
+ * What every operation that makes the AI answer declares (create, regenerate and their streams):
+ * it needs the permission to create messages, counts against the message rate limit, and honours
+ * an Idempotency-Key.
+ */
+export const ANSWERS = {
+  tags: ['Messages'],
+  auth: 'required',
+  permission: 'ai_thread_messages.create',
+  rateLimit: 'messages',
+  idempotent: true,
+} as const;
+
 export const MessageInput = z.object({
   threadId: IdParam,
   content: Text({ min: 1, max: 5000, notBlank: true }).meta({
@@ -39,11 +52,7 @@ export const createMessage = defineOperation({
     'Creates a new message in one of your AI threads and returns it with the AI\'s answer. ' +
     'In `responseMessage.updated_state` you find the state you sent, as the AI changed it. ' +
     'Send an `Idempotency-Key` header to retry safely.',
-  tags: ['Messages'],
-  auth: 'required',
-  permission: 'ai_thread_messages.create',
-  rateLimit: 'messages',
-  idempotent: true,
+  ...ANSWERS,
   successStatus: 201,
   input: MessageInput,
   output: MessagePair,
@@ -115,11 +124,7 @@ export const regenerateMessage = defineOperation({
     '`{createdMessage, responseMessage}` where `createdMessage` is that existing user message. The model sees the ' +
     'branch up to and including the user message. Rules as for creating a message: busy 409, `Idempotency-Key`, ' +
     'the message rate limit and the optional precondition (412).',
-  tags: ['Messages'],
-  auth: 'required',
-  permission: 'ai_thread_messages.create',
-  rateLimit: 'messages',
-  idempotent: true,
+  ...ANSWERS,
   successStatus: 201,
   input: RegenerateInput,
   output: MessagePair,

@@ -4,7 +4,10 @@ import { IdParam } from '../common.js';
 import { defineOperation } from '../operation.js';
 import { JsonPatch } from '../state/state.js';
 import { Message, MessagePair } from './message.js';
-import { MessageInput, RegenerateInput } from './operations.js';
+import { ANSWERS, MessageInput, RegenerateInput } from './operations.js';
+
+/** A stream's resume point: the `Last-Event-ID` header on REST, this field on tRPC. */
+const LastEventId = z.string().max(64).optional().meta({ description: 'Resume after this event id (the `Last-Event-ID` header on REST).' });
 
 const ErrorEventData = z.object({
   message: z.string(),
@@ -78,16 +81,10 @@ export const streamMessage = defineOperation({
     '(`{"createdMessage", "responseMessage"}`) or `error` (`{"message", "status"}`). Every event has an id; ' +
     'reconnect with the same request and a `Last-Event-ID` header to get what you missed. A disconnect does ' +
     'not stop the answer: it is stored. Refusals before the first event are ordinary JSON errors.',
-  tags: ['Messages'],
-  auth: 'required',
-  permission: 'ai_thread_messages.create',
-  rateLimit: 'messages',
+  ...ANSWERS,
   successStatus: 200,
-  idempotent: true,
   transport: 'sse',
-  input: MessageInput.extend({
-    lastEventId: z.string().max(64).optional().meta({ description: 'Resume after this event id (the `Last-Event-ID` header on REST).' }),
-  }),
+  input: MessageInput.extend({ lastEventId: LastEventId }),
   output: StreamEvent,
   errors: [400, 401, 403, 404, 409, 412, 413, 422, 429],
 });
@@ -127,16 +124,10 @@ export const streamRegenerate = defineOperation({
     'The regenerate endpoint, answered as server-sent events like `.../messages/stream`: `message.created` (the ' +
     'existing user message), `response.delta`, `state.delta`, then `response.completed` or `error`. Resume with ' +
     '`Last-Event-ID`; a disconnect does not stop the answer.',
-  tags: ['Messages'],
-  auth: 'required',
-  permission: 'ai_thread_messages.create',
-  rateLimit: 'messages',
+  ...ANSWERS,
   successStatus: 200,
-  idempotent: true,
   transport: 'sse',
-  input: RegenerateInput.extend({
-    lastEventId: z.string().max(64).optional().meta({ description: 'Resume after this event id (the `Last-Event-ID` header on REST).' }),
-  }),
+  input: RegenerateInput.extend({ lastEventId: LastEventId }),
   output: StreamEvent,
   errors: [400, 401, 403, 404, 409, 412, 413, 422, 429],
 });
