@@ -553,6 +553,24 @@ export async function cancelOrphaned(
   });
 }
 
+/**
+ * Marks a pending proposal accepted or rejected; undefined when it is not pending (any more): one
+ * conditional update, so that of two requests racing for it one wins.
+ */
+export async function resolveProposal(
+  db: Pick<Database, 'update'>,
+  threadId: number,
+  messageId: number,
+  status: 'accepted' | 'rejected',
+): Promise<MessageRow | undefined> {
+  const [row] = await db
+    .update(messages)
+    .set({ proposal: sql`jsonb_set(${messages.proposal}, '{status}', ${JSON.stringify(status)}::jsonb)` })
+    .where(and(eq(messages.id, messageId), eq(messages.threadId, threadId), isPendingProposal))
+    .returning();
+  return row;
+}
+
 /** The newest answer to `userMessageId` (its newest child, an assistant message), if any. */
 export async function findReply(db: Database, threadId: number, userMessageId: number): Promise<MessageRow | undefined> {
   const [row] = await db

@@ -476,9 +476,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
   /** Steps 1 to 4 for a new message or a regenerate: the key, begin, the run, the outcome. */
   async function answer(principal: Principal, what: AnswerRequest, hash: string, hooks: AnswerHooks): Promise<CreateMessageResult> {
     const userId = principal.user.id;
-    // The 404 comes before an Idempotency-Key is claimed (its 409). Without a key, beginAnswer
-    // tells a missing thread from a busy one itself, in that order, and a query is saved.
-    if (hooks.idempotencyKey !== undefined && what.kind === 'new') await ownThread(db, userId, what.threadId);
+    // The caller has checked the thread where a 404 must come first (create, regenerate).
 
     // 1. Claim the key (a request without one gets a handle that does nothing).
     const claim = await deps.idempotency.claim(userId, hooks.idempotencyKey, hash, what.threadId);
@@ -514,9 +512,11 @@ export function createMessagesService(deps: MessagesServiceDeps) {
 
     async create(principal: Principal, input: CreateMessageInput, hooks: AnswerHooks = {}): Promise<CreateMessageResult> {
       assertStateAcceptable(input.state, deps.stateLimits);
+      // The 404 comes before the parent's 422 and before an Idempotency-Key is claimed (its 409).
+      // Otherwise beginAnswer tells a missing thread from a busy one itself, and a query is saved.
+      if (input.parent_id != null || hooks.idempotencyKey !== undefined) await ownThread(db, principal.user.id, input.threadId);
       if (input.parent_id != null) {
-        // 404 for the thread first, then the parent's 422: an assistant message of this thread.
-        await ownThread(db, principal.user.id, input.threadId);
+        // An assistant message of this thread.
         const parent = await repo.findMessage(db, input.threadId, input.parent_id);
         if (parent?.role !== 'assistant') {
           throw AppError.field('parent_id', 'The parent id field must be the id of an assistant message of this thread.');

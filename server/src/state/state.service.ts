@@ -6,8 +6,8 @@
 // only if nobody wrote first.
 import type { contracts, InputOf, JsonObject, Proposal, StateRevision, StateRevisionWithState, ThreadState } from '@ai-threads/contracts';
 import { isJsonObject } from '@ai-threads/contracts';
-import { and, eq, sql } from 'drizzle-orm';
-import { messages, threads, type Database } from '@ai-threads/db';
+import { eq } from 'drizzle-orm';
+import { threads, type Database } from '@ai-threads/db';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError } from '../errors.js';
 import { messageResources } from '../messages/messages.service.js';
@@ -219,11 +219,7 @@ export function createStateService(deps: StateServiceDeps) {
           // The thread's row first, as storing a reply locks it (then supersedes proposals): one
           // order of locks, so an accept and a reply stored at once cannot deadlock.
           await tx.select({ id: threads.id }).from(threads).where(eq(threads.id, input.threadId)).for('update');
-          const [accepted] = await tx
-            .update(messages)
-            .set({ proposal: sql`jsonb_set(${messages.proposal}, '{status}', '"accepted"')` })
-            .where(and(eq(messages.id, message.id), eq(messages.threadId, input.threadId), sql`${messages.proposal} ->> 'status' = 'pending'`))
-            .returning();
+          const accepted = await messagesRepo.resolveProposal(tx, input.threadId, message.id, 'accepted');
           if (!accepted) throw new ProposalTaken();
           const result = await revisions.commitStateChange(tx, {
             threadId: input.threadId,
@@ -237,10 +233,7 @@ export function createStateService(deps: StateServiceDeps) {
           return { accepted, version: result === 'unchanged' ? thread.stateVersion : result.version };
         })
         .catch(async (error: unknown) => {
-          if (error instanceof ProposalTaken) {
-            const now = await messagesRepo.findMessage(db, input.threadId, message.id);
-            throw conflict(`The proposal is ${(now?.proposal as Proposal | null)?.status ?? 'gone'}, not pending.`);
-          }
+          if (error instanceof ProposalTaken) throw await notPending(input.threadId, message.id);
           if (error instanceof StateMoved) throw stateChanged((await ownThread(db, principal.user.id, input.threadId)).stateVersion);
           throw error;
         });
@@ -250,18 +243,17 @@ export function createStateService(deps: StateServiceDeps) {
     async rejectProposal(principal: Principal, input: InputOf<typeof contracts.messages.proposal.reject>) {
       await ownThread(db, principal.user.id, input.threadId);
       const message = await proposalMessage(input.threadId, input.messageId);
-      const [rejected] = await db
-        .update(messages)
-        .set({ proposal: sql`jsonb_set(${messages.proposal}, '{status}', '"rejected"')` })
-        .where(and(eq(messages.id, message.id), eq(messages.threadId, input.threadId), sql`${messages.proposal} ->> 'status' = 'pending'`))
-        .returning();
-      if (!rejected) {
-        const now = await messagesRepo.findMessage(db, input.threadId, message.id);
-        throw conflict(`The proposal is ${(now?.proposal as Proposal | null)?.status ?? 'gone'}, not pending.`);
-      }
+      const rejected = await messagesRepo.resolveProposal(db, input.threadId, message.id, 'rejected');
+      if (!rejected) throw await notPending(input.threadId, message.id);
       return (await messageResources(db, input.threadId, [rejected]))[0]!;
     },
   };
+
+  /** The 409 for a proposal another request resolved first, naming what it is now. */
+  async function notPending(threadId: number, messageId: number): Promise<AppError> {
+    const now = await messagesRepo.findMessage(db, threadId, messageId);
+    return conflict(`The proposal is ${(now?.proposal as Proposal | null)?.status ?? 'gone'}, not pending.`);
+  }
 
   /** The message, with a proposal: 404 for a missing message and for one without a proposal. */
   async function proposalMessage(threadId: number, messageId: number) {
