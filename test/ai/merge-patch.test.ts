@@ -1,16 +1,9 @@
 // JSON Merge Patch (RFC 7396) as the AI layer applies it: the RFC's examples, no mutation, no
 // prototype pollution, and clean refusals of inputs too deep or too large.
 import { describe, expect, it } from 'vitest';
+import { deepFreeze } from '../support/helpers.js';
 import { applyMergePatch, applyStatePatch, MergePatchError } from '../../server/src/ai/merge-patch.js';
 import type { JsonObject } from '../../server/src/ai/provider.js';
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 function nested(levels: number): Record<string, unknown> {
   let value: Record<string, unknown> = {};

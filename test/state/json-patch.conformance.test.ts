@@ -6,6 +6,7 @@
 // this document (JsonPatchConflictError, a 409 naming the operation). The suite's disabled cases are
 // run too, each with a note on what it means here. Edit when the suite gains cases.
 import { describe, expect, it } from 'vitest';
+import { deepFreeze } from '../support/helpers.js';
 import { applyJsonPatch, JsonPatchConflictError, JsonPatchInvalidError } from '../../server/src/state/json-patch.js';
 
 type Thrown = { kind: 'conflict'; index: number } | { kind: 'invalid'; member: 'op' | 'path' | 'value' | 'from' };
@@ -147,14 +148,6 @@ const specTests: Case[] = [
   { n: 15, comment: "A.15. Comparing Strings and Numbers", doc: {"/": 9, "~1": 10}, patch: [{"op": "test", "path": "/~01", "value": "10"}], error: "number is not equal to string", throws: { kind: 'conflict', index: 0 } },
   { n: 16, comment: "A.16. Adding an Array Value", doc: {"foo": ["bar"]}, patch: [{"op": "add", "path": "/foo/-", "value": ["abc", "def"]}], expected: {"foo": ["bar", ["abc", "def"]]} },
 ];
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 function nameOf({ n, comment, error, patch }: Case): string {
   const ops = (patch as Array<{ op?: unknown; path?: unknown }>).map((o) => `${String(o.op)} ${JSON.stringify(o.path)}`).join(', ');

@@ -7,6 +7,7 @@
 // json-patch.test.ts and json-patch.conformance.test.ts.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { deepFreeze } from '../support/helpers.js';
 import {
   applyJsonPatch,
   applyMergePatch,
@@ -17,14 +18,6 @@ import {
   JsonPatchInvalidError,
   parseJsonPatch,
 } from '../../server/src/state/json-patch.js';
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 /** Through JSON text, as every stored state goes: -0 becomes 0, key order stops mattering to toEqual. */
 const asJson = (value: unknown): unknown => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));

@@ -3,6 +3,7 @@
 // and diff. The RFC's appendix A and the json-patch-tests suite are json-patch.conformance.test.ts;
 // the fast-check properties are json-patch.property.test.ts.
 import { describe, expect, it } from 'vitest';
+import { deepFreeze } from '../support/helpers.js';
 import {
   applyJsonPatch,
   diff,
@@ -13,14 +14,6 @@ import {
   parseJsonPatch,
   parsePointer,
 } from '../../server/src/state/json-patch.js';
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 function conflictOf(run: () => unknown): JsonPatchConflictError {
   try {

@@ -77,6 +77,15 @@ export function typedClient(app: TestApp, token?: string): TRPCClient<AppRouter>
   });
 }
 
+/** Freezes a JSON value all the way down, so that a test sees any write to it (it throws). */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 /** Rows of a query, whichever driver runs it (postgres.js answers an array, PGlite `{rows}`). */
 export async function query<T = Record<string, unknown>>(app: TestApp, statement: SQL): Promise<T[]> {
   const result = await app.database.db.execute(statement);

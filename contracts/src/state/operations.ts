@@ -1,7 +1,7 @@
 // The state operations (SPEC.md part 2, "Versioned state" and "Review"): read and patch a thread's
 // state, its revisions, revert, and a person's answer to the AI's proposal. One contract each.
 import { z } from 'zod';
-import { IdParam, Integer, Page } from '../common.js';
+import { IdParam, Integer, Page, pageRules } from '../common.js';
 import { defineOperation } from '../operation.js';
 import { Message } from '../messages/message.js';
 import { State } from '../text.js';
@@ -79,11 +79,7 @@ export const listRevisions = defineOperation({
       after: VersionParam.optional().meta({ description: 'Return revisions older than this version.' }),
       before: VersionParam.optional().meta({ description: 'Return revisions newer than this version.' }),
     })
-    .superRefine((value, ctx) => {
-      if (value.after !== undefined && value.before !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['before'], message: 'must not be combined with after' });
-      }
-    }),
+    .superRefine(pageRules),
   output: Page(StateRevision).meta({ id: 'StateRevisionPage' }),
   errors: [401, 403, 404, 422, 429],
 });
