@@ -23,6 +23,9 @@ export function isPermission(name: string): name is Permission {
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
+/** How a streamed operation writes its events (see `OperationConfig.framing`). */
+export type StreamFraming = 'events' | 'ag-ui' | 'ui-message-stream';
+
 /** Which rate-limit bucket a call counts against. */
 export type RateLimitBucket = 'requests' | 'messages';
 
@@ -44,6 +47,16 @@ export interface OperationConfig<TInput extends z.ZodType, TOutput extends z.Zod
   idempotent?: boolean;
   /** `sse`: answered as server-sent events (a tRPC subscription; a plain route on REST). */
   transport?: 'json' | 'sse';
+  /**
+   * How an `sse` operation's REST face writes its events; in every framing the procedure yields
+   * `tracked(id, event)` and `output` describes one event. `events` (the default): `id`, `event`
+   * and `data:` lines, the data naming its event in `type`. `ag-ui`: each event is an AG-UI event
+   * object, written as its `data:` line by @ag-ui/encoder; a failure after the start is a
+   * `RUN_ERROR` event. `ui-message-stream`: the AI SDK's UI message stream v1, one `data:` line
+   * per part, then `data: [DONE]`, with the header `x-vercel-ai-ui-message-stream: v1`; a failure
+   * after the start is an `error` part. Only `events` streams carry ids to resume with.
+   */
+  framing?: StreamFraming;
   input: TInput;
   output: TOutput;
   /** The error statuses this operation can answer, for the document and the SDK. */

@@ -7,7 +7,7 @@ import { AppError, databaseUnavailable, isDatabaseUnavailable, toTRPCError } fro
 import { resumeIdOf } from '../messages/streams.service.js';
 import type { Context } from './context.js';
 import { t, type Meta } from './init.js';
-import { fieldErrorsFromIssues, restInput } from './validation.js';
+import { fieldErrorsFromIssues, pathConflictsOf, restInput } from './validation.js';
 
 /** Inputs the REST face reads from a header, named in field errors as the service names them. */
 const HEADER_FIELDS: Record<string, string> = { lastEventId: 'last_event_id' };
@@ -120,7 +120,14 @@ function fromTrustedOrigin(ctx: Context): boolean {
   }
 }
 
-const base = t.procedure.use(errorBoundary).use(guards);
+/** 422 for a body field that contradicts the path (recorded by the SSE routes), before the input's own rules. */
+const pathAgreement = t.middleware(async ({ next, getRawInput }) => {
+  const conflicts = pathConflictsOf(await getRawInput().catch(() => undefined));
+  if (conflicts) throw new AppError('validation', { fields: conflicts });
+  return next();
+});
+
+const base = t.procedure.use(errorBoundary).use(guards).use(pathAgreement);
 
 function metaFor(op: Operation): Meta {
   return {

@@ -137,3 +137,16 @@ export function restInput(op: Operation, raw: unknown): unknown {
   }
   return input ?? raw;
 }
+
+/**
+ * Where the REST face's SSE routes (http/sse.ts) put the field errors of body fields that contradict
+ * the path (field → messages). A symbol, so no JSON input can carry it; the procedure answers it
+ * as a 422 after its guards, where every validation failure is answered.
+ */
+export const PATH_CONFLICTS = Symbol('body fields that contradict the path');
+
+/** The path conflicts the REST face recorded on an input, if any. */
+export function pathConflictsOf(raw: unknown): FieldErrors | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  return (raw as { [PATH_CONFLICTS]?: FieldErrors })[PATH_CONFLICTS];
+}
