@@ -17,6 +17,16 @@ type Query<K extends keyof operations> = NonNullable<operations[K]['parameters']
 
 // The schemas of the OpenAPI document.
 
+/** Something the application tells the model (sent to it as data). */
+export type AguiContext = Schemas['AguiContext'];
+/**
+ * An AG-UI message. Only the newest ones are read: the last `user` message (posted when the thread
+ * does not hold it yet), or the `tool` results at the end (`toolCallId`, `content`). The stored
+ * thread is the history the model sees.
+ */
+export type AguiMessage = Schemas['AguiMessage'];
+/** A front-end tool: offered to the model; a call to it ends the run, and the client runs it. */
+export type AguiTool = Schemas['AguiTool'];
 export type ApiToken = Schemas['ApiToken'];
 export type ApiTokenPage = Schemas['ApiTokenPage'];
 export type CancelResult = Schemas['CancelResult'];
@@ -58,6 +68,7 @@ export type StreamStateDelta = Schemas['StreamStateDelta'];
 export type Thread = Schemas['Thread'];
 export type ThreadPage = Schemas['ThreadPage'];
 export type ThreadState = Schemas['ThreadState'];
+export type ToolCall = Schemas['ToolCall'];
 export type Usage = Schemas['Usage'];
 export type User = Schemas['User'];
 /** Validation failed: `message` repeats the first error; `errors` lists every field. */
@@ -103,6 +114,8 @@ export type MessageRegenerateStreamParams = JsonBody<'messages.regenerateStream'
 export type MessageSiblingsParams = Query<'messages.siblings'>;
 /** The body of `client.messages.proposal.accept`. */
 export type MessageProposalAcceptParams = JsonBody<'messages.proposal.accept'>;
+/** The body of `client.protocols.agui`. */
+export type ProtocolAguiParams = JsonBody<'protocols.agui'>;
 
 // Streamed events.
 
@@ -118,3 +131,9 @@ export type MessageStreamEventName = MessageStreamEvent['event'];
  */
 export type MessageRegenerateStreamEvent = { [K in Schemas['StreamEventData']['type']]: { event: K; id: string; data: Extract<Schemas['StreamEventData'], { type: K }> } }[Schemas['StreamEventData']['type']];
 export type MessageRegenerateStreamEventName = MessageRegenerateStreamEvent['event'];
+/**
+ * One server-sent event of `client.protocols.agui`: its name, its id (for `Last-Event-ID`) and its
+ * data.
+ */
+export type ProtocolAguiEvent = { [K in Schemas['StreamEventData']['type']]: { event: K; id: string; data: Extract<Schemas['StreamEventData'], { type: K }> } }[Schemas['StreamEventData']['type']];
+export type ProtocolAguiEventName = ProtocolAguiEvent['event'];

@@ -12,6 +12,7 @@ export * from './messages/message.js';
 export * from './state/state.js';
 export { ProposalAccepted } from './state/operations.js';
 export { MessageInput } from './messages/operations.js';
+export { AguiEvent } from './protocols/agui.js';
 export {
   StreamEvent,
   StreamEventData,
@@ -44,6 +45,7 @@ import {
   rejectProposal,
   revertState,
 } from './state/operations.js';
+import { aguiRun } from './protocols/agui.js';
 import type { Operation } from './operation.js';
 
 /** Every operation, grouped as the tRPC router nests them. */
@@ -75,6 +77,9 @@ export const contracts = {
     regenerateStream: streamRegenerate,
     siblings: listSiblings,
     proposal: { accept: acceptProposal, reject: rejectProposal },
+  },
+  protocols: {
+    agui: aguiRun,
   },
 } as const;
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { countTokens, MESSAGE_OVERHEAD_TOKENS, selectHistory, type StoredTurn } from '../../server/src/ai/history.js';
 
-const stored = (role: StoredTurn['role'], content: string): StoredTurn => ({ role, content, tokenCount: countTokens(content) });
+const stored = (role: 'user' | 'assistant', content: string): StoredTurn => ({ role, content, tokenCount: countTokens(content) });
 const user = (content: string) => stored('user', content);
 const assistant = (content: string) => stored('assistant', content);
 const chat = (turns: StoredTurn[]) => turns.map(({ role, content }) => ({ role, content }));

@@ -52,6 +52,8 @@ describe("the seed's example", () => {
       usage: null,
       latency_ms: null,
       time_to_first_token_ms: null,
+      tool_calls: null,
+      tool_call_id: null,
       context_truncated: false,
       error: null,
       state_version: null,
@@ -74,6 +76,8 @@ describe("the seed's example", () => {
       usage: { prompt_tokens: 42, completion_tokens: 7 },
       latency_ms: expect.any(Number),
       time_to_first_token_ms: null,
+      tool_calls: null,
+      tool_call_id: null,
       context_truncated: false,
       error: null,
       // The sent state differs from the thread's (none): a `message` revision, version 1; the AI

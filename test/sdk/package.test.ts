@@ -221,7 +221,7 @@ describe('the packed @ai-threads/sdk', () => {
         '  const id: number = thread.id;',
         '  const title: string | null = thread.title;',
         "  const pair = await trpc.messages.create.mutate({ threadId: id, content: 'Hello!', state: { form: { field: 'value' } } });",
-        "  const role: 'user' | 'assistant' = pair.responseMessage.role;",
+        "  const role: 'user' | 'assistant' | 'tool' = pair.responseMessage.role;",
         '  const page = await trpc.messages.list.query({ threadId: id, limit: 10 });',
         '  const contents: string[] = page.data.map((message) => message.content);',
         "  const input: inferRouterInputs<AppRouter>['threads']['update'] = { threadId: id, title: null };",

@@ -35,6 +35,7 @@ describe('the generated tRPC router type', () => {
     expectTypeOf<GeneratedClient['threads']['state']>().toEqualTypeOf<ServerClient['threads']['state']>();
     expectTypeOf<GeneratedClient['threads']['state']['revisions']>().toEqualTypeOf<ServerClient['threads']['state']['revisions']>();
     expectTypeOf<GeneratedClient['messages']['proposal']>().toEqualTypeOf<ServerClient['messages']['proposal']>();
+    expectTypeOf<GeneratedClient['protocols']>().toEqualTypeOf<ServerClient['protocols']>();
   });
 
   it('is the default router of createAiThreadsTRPCClient', () => {
@@ -78,6 +79,7 @@ describe('the generated tRPC router type', () => {
       'messages.siblings': 'query',
       'messages.proposal.accept': 'mutation',
       'messages.proposal.reject': 'mutation',
+      'protocols.agui': 'subscription',
     } satisfies { [P in ProcedurePaths<Kinds<GeneratedRouter>>]: string };
     expect(served).toEqual(generated);
   });

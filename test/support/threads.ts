@@ -9,7 +9,10 @@ import type { FakeOpenAI, RecordedRequest } from '../fake-openai/server.js';
 import type { ApiResponse, TestApp, TestUser } from './harness.js';
 import { query } from './helpers.js';
 
-/** The message resource's fields (SPEC.md, plus time_to_first_token_ms and error; part 2's versioned state and branches). */
+/**
+ * The message resource's fields (SPEC.md, plus time_to_first_token_ms and error; part 2's versioned
+ * state, branches, and the front-end tool calls of the agent protocols).
+ */
 export const MESSAGE_FIELDS = [
   'content',
   'context_truncated',
@@ -29,6 +32,8 @@ export const MESSAGE_FIELDS = [
   'status',
   'thread_id',
   'time_to_first_token_ms',
+  'tool_call_id',
+  'tool_calls',
   'updated_state',
   'usage',
 ];

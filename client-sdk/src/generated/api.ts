@@ -468,6 +468,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ai/threads/{thread-id}/agui": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the AI on a thread, in AG-UI
+         * @description AG-UI 1.0: a `RunAgentInput` in, AG-UI events out (`text/event-stream`): `RUN_STARTED`, `STATE_SNAPSHOT` (the state the AI starts from), `TEXT_MESSAGE_START`/`_CONTENT`/`_END`, `STATE_DELTA` (JSON Patch), `TOOL_CALL_START`/`_ARGS`/`_END` for front-end tools, in review mode a `CUSTOM` event named `state.proposal` (`{message_id, patch, proposed_state}`) instead of `STATE_DELTA`, and `RUN_FINISHED` or `RUN_ERROR`. The same answer run as `POST .../messages`, with its rules: refusals (401, 403, 404, 409, 412, 422, 429) are JSON errors before any event; `runId` is the Idempotency-Key. A disconnect does not stop the answer: it is stored.
+         */
+        post: operations["protocols.agui"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -642,6 +662,14 @@ export interface components {
             /** @description The AI's answer; `updated_state` holds the resulting state. */
             responseMessage: components["schemas"]["Message"];
         };
+        ToolCall: {
+            /** @description The call's id; the tool message that answers it carries it as `tool_call_id`. */
+            id: string;
+            /** @description The front-end tool the model called. */
+            name: string;
+            /** @description Its arguments, as the JSON text the model wrote. */
+            arguments: string;
+        };
         Usage: {
             prompt_tokens: number;
             completion_tokens: number;
@@ -668,9 +696,17 @@ export interface components {
             sibling_count: number;
             /** @description Its place among them, from 0, oldest first. */
             sibling_index: number;
-            /** @enum {string} */
-            role: "user" | "assistant";
+            /**
+             * @description `user` and `assistant` as in the seed; `tool`: the result of a front-end tool call, sent by an AG-UI client (only threads that use front-end tools hold them).
+             * @enum {string}
+             */
+            role: "user" | "assistant" | "tool";
+            /** @description The text; for a tool message, the tool's result. */
             content: string;
+            /** @description Assistant messages: the front-end tools the model called (AG-UI); the answer ended there, and the client sends each result as a `tool` message. Else null. */
+            tool_calls: components["schemas"]["ToolCall"][] | null;
+            /** @description Tool messages: the id of the call this is the result of; else null. */
+            tool_call_id: string | null;
             /** @description User messages: the state sent with the message, or null. */
             state: {
                 [key: string]: unknown;
@@ -760,9 +796,17 @@ export interface components {
             sibling_count: number;
             /** @description Its place among them, from 0, oldest first. */
             sibling_index: number;
-            /** @enum {string} */
-            role: "user" | "assistant";
+            /**
+             * @description `user` and `assistant` as in the seed; `tool`: the result of a front-end tool call, sent by an AG-UI client (only threads that use front-end tools hold them).
+             * @enum {string}
+             */
+            role: "user" | "assistant" | "tool";
+            /** @description The text; for a tool message, the tool's result. */
             content: string;
+            /** @description Assistant messages: the front-end tools the model called (AG-UI); the answer ended there, and the client sends each result as a `tool` message. Else null. */
+            tool_calls: components["schemas"]["ToolCall"][] | null;
+            /** @description Tool messages: the id of the call this is the result of; else null. */
+            tool_call_id: string | null;
             /** @description User messages: the state sent with the message, or null. */
             state: {
                 [key: string]: unknown;
@@ -835,6 +879,33 @@ export interface components {
             status: number;
             /** @constant */
             type: "error";
+        };
+        /** @description An AG-UI message. Only the newest ones are read: the last `user` message (posted when the thread does not hold it yet), or the `tool` results at the end (`toolCallId`, `content`). The stored thread is the history the model sees. */
+        AguiMessage: {
+            id: string;
+            /** @enum {string} */
+            role: "user" | "assistant" | "tool" | "system" | "developer" | "reasoning" | "activity";
+            /** @description Text, or (user messages) a list of text parts. */
+            content?: unknown;
+            /** @description Tool messages: the call this is the result of. */
+            toolCallId?: string;
+            toolCalls?: unknown;
+            name?: string;
+        };
+        /** @description A front-end tool: offered to the model; a call to it ends the run, and the client runs it. */
+        AguiTool: {
+            /** @description The tool's name, as the model calls it. */
+            name: string;
+            description: string;
+            /** @description JSON Schema of its arguments. */
+            parameters?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description Something the application tells the model (sent to it as data). */
+        AguiContext: {
+            description: string;
+            value: string;
         };
     };
     responses: never;
@@ -4709,6 +4780,220 @@ export interface operations {
                 "application/json": {
                     /** @description Optional precondition, as for creating a message (REST also takes `If-Match`). */
                     expected_state_version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Server-sent events, each with an `id`, an `event` name and one `data:` line of JSON: the schema is what a `data:` line holds, the event's data with its name in `type` (StreamEventData). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example id: 41:0
+                     *     event: message.created
+                     *     data: {"type":"message.created","id":41,"thread_id":1,"role":"user","content":"Make the form blue.","state":{"form":{"color":"red"}},"updated_state":null,"status":"pending","model":null,"usage":null,"latency_ms":null,"time_to_first_token_ms":null,"context_truncated":false,"error":null,"created_at":"2026-01-31T12:00:00.000Z"}
+                     *
+                     *     id: 41:1
+                     *     event: response.delta
+                     *     data: {"type":"response.delta","delta":"Done: "}
+                     *
+                     *     id: 41:2
+                     *     event: response.delta
+                     *     data: {"type":"response.delta","delta":"the form is blue."}
+                     *
+                     *     id: 41:3
+                     *     event: response.completed
+                     *     data: {"type":"response.completed","createdMessage":{"id":41,"thread_id":1,"role":"user","content":"Make the form blue.","state":{"form":{"color":"red"}},"updated_state":null,"status":"completed","model":null,"usage":null,"latency_ms":null,"time_to_first_token_ms":null,"context_truncated":false,"error":null,"created_at":"2026-01-31T12:00:00.000Z"},"responseMessage":{"id":42,"thread_id":1,"role":"assistant","content":"Done: the form is blue.","state":null,"updated_state":{"form":{"color":"blue"}},"status":"completed","model":"gpt-4o-mini","usage":{"prompt_tokens":52,"completion_tokens":7},"latency_ms":840,"time_to_first_token_ms":310,"context_truncated":false,"error":null,"created_at":"2026-01-31T12:00:00.000Z"}}
+                     */
+                    "text/event-stream": components["schemas"]["StreamEventData"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No, unknown, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller or its token lacks the permission. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource for this caller. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy: the thread is answering an earlier message, or the idempotency key is in flight. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The state has changed since the version sent (`If-Match` or the expected version): the body and the `ETag` name the current version. Nothing was stored. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreconditionFailedBody"];
+                };
+            };
+            /** @description The body is over the size limit. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "protocols.agui": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key and body within 24 hours replays the first answer.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description Resume a stream: the id of the last event received.
+                 * @example 41:1
+                 */
+                "Last-Event-ID"?: string;
+                /**
+                 * @description The state's ETag as you last read it (`"3"`), or `*` for any version. Optional: without it (or the expected version in the body) the state is not checked; a stale one is a 412 and nothing is stored. Weak tags never match.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
+                "thread-id": number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The run's id: the Idempotency-Key of the answer. The same run again replays it. */
+                    runId: string;
+                    parentRunId?: string;
+                    /** @description Accepted and ignored. */
+                    protocolVersion?: string;
+                    /** @description The state the client holds. Different from the thread's: it becomes the thread's (as a message's `state` does), before the AI answers. An empty object (what a client with no state sends) leaves the thread's state as it is. */
+                    state?: unknown;
+                    messages: components["schemas"]["AguiMessage"][];
+                    /** @default [] */
+                    tools?: components["schemas"]["AguiTool"][];
+                    /** @default [] */
+                    context?: components["schemas"]["AguiContext"][];
+                    /** @description `{"expected_state_version": n}` here is the state precondition (as `If-Match`); the rest is ignored. */
+                    forwardedProps?: unknown;
+                    resume?: unknown;
                 };
             };
         };

@@ -340,6 +340,14 @@ export interface components {
             /** @description The AI's answer; `updated_state` holds the resulting state. */
             responseMessage: components["schemas"]["Message"];
         };
+        ToolCall: {
+            /** @description The call's id; the tool message that answers it carries it as `tool_call_id`. */
+            id: string;
+            /** @description The front-end tool the model called. */
+            name: string;
+            /** @description Its arguments, as the JSON text the model wrote. */
+            arguments: string;
+        };
         Usage: {
             prompt_tokens: number;
             completion_tokens: number;
@@ -366,9 +374,17 @@ export interface components {
             sibling_count: number;
             /** @description Its place among them, from 0, oldest first. */
             sibling_index: number;
-            /** @enum {string} */
-            role: "user" | "assistant";
+            /**
+             * @description `user` and `assistant` as in the seed; `tool`: the result of a front-end tool call, sent by an AG-UI client (only threads that use front-end tools hold them).
+             * @enum {string}
+             */
+            role: "user" | "assistant" | "tool";
+            /** @description The text; for a tool message, the tool's result. */
             content: string;
+            /** @description Assistant messages: the front-end tools the model called (AG-UI); the answer ended there, and the client sends each result as a `tool` message. Else null. */
+            tool_calls: components["schemas"]["ToolCall"][] | null;
+            /** @description Tool messages: the id of the call this is the result of; else null. */
+            tool_call_id: string | null;
             /** @description User messages: the state sent with the message, or null. */
             state: {
                 [key: string]: unknown;
@@ -551,6 +567,59 @@ export interface components {
             threadId: number;
             messageId: number;
         };
+        /** @description An AG-UI message. Only the newest ones are read: the last `user` message (posted when the thread does not hold it yet), or the `tool` results at the end (`toolCallId`, `content`). The stored thread is the history the model sees. */
+        AguiMessage: {
+            id: string;
+            /** @enum {string} */
+            role: "user" | "assistant" | "tool" | "system" | "developer" | "reasoning" | "activity";
+            /** @description Text, or (user messages) a list of text parts. */
+            content?: unknown;
+            /** @description Tool messages: the call this is the result of. */
+            toolCallId?: string;
+            toolCalls?: unknown;
+            name?: string;
+        };
+        /** @description A front-end tool: offered to the model; a call to it ends the run, and the client runs it. */
+        AguiTool: {
+            /** @description The tool's name, as the model calls it. */
+            name: string;
+            description: string;
+            /** @description JSON Schema of its arguments. */
+            parameters?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description Something the application tells the model (sent to it as data). */
+        AguiContext: {
+            description: string;
+            value: string;
+        };
+        ProtocolsAguiInput: {
+            /** @description The thread (the path's id); in the body, when present, the same id as a string. */
+            threadId: number;
+            /** @description The run's id: the Idempotency-Key of the answer. The same run again replays it. */
+            runId: string;
+            parentRunId?: string;
+            /** @description Accepted and ignored. */
+            protocolVersion?: string;
+            /** @description The state the client holds. Different from the thread's: it becomes the thread's (as a message's `state` does), before the AI answers. An empty object (what a client with no state sends) leaves the thread's state as it is. */
+            state?: unknown;
+            messages: components["schemas"]["AguiMessage"][];
+            /** @default [] */
+            tools?: components["schemas"]["AguiTool"][];
+            /** @default [] */
+            context?: components["schemas"]["AguiContext"][];
+            /** @description `{"expected_state_version": n}` here is the state precondition (as `If-Match`); the rest is ignored. */
+            forwardedProps?: unknown;
+            resume?: unknown;
+        };
+        /** @description An AG-UI event (see docs.ag-ui.com); the `data:` line of each server-sent event. */
+        AguiEvent: {
+            /** @enum {string} */
+            type: "RUN_STARTED" | "STATE_SNAPSHOT" | "TEXT_MESSAGE_START" | "TEXT_MESSAGE_CONTENT" | "TEXT_MESSAGE_END" | "STATE_DELTA" | "TOOL_CALL_START" | "TOOL_CALL_ARGS" | "TOOL_CALL_END" | "CUSTOM" | "RUN_FINISHED" | "RUN_ERROR";
+        } & {
+            [key: string]: unknown;
+        };
     };
     responses: never;
     parameters: never;
@@ -660,5 +729,9 @@ export type AppRouter = TRPCBuiltRouter<Root, {
        */
       reject: TRPCMutationProcedure<Def<Schemas['MessagesProposalRejectInput'], Schemas['Message']>>;
     };
+  };
+  protocols: {
+    /** Run the AI on a thread, in AG-UI. `POST /ai/threads/{thread-id}/agui` on REST. */
+    agui: TRPCSubscriptionProcedure<Def<Schemas['ProtocolsAguiInput'], AsyncIterable<{ id: string; data: Schemas['AguiEvent'] }, void, unknown>>>;
   };
 }>;

@@ -11,6 +11,15 @@ export const Usage = z
   .object({ prompt_tokens: Count, completion_tokens: Count })
   .meta({ id: 'Usage' });
 
+export const ToolCall = z
+  .object({
+    id: z.string().meta({ description: "The call's id; the tool message that answers it carries it as `tool_call_id`." }),
+    name: z.string().meta({ description: 'The front-end tool the model called.' }),
+    arguments: z.string().meta({ description: 'Its arguments, as the JSON text the model wrote.' }),
+  })
+  .meta({ id: 'ToolCall' });
+export type ToolCall = z.infer<typeof ToolCall>;
+
 export const Message = z
   .object({
     id: Id,
@@ -18,8 +27,18 @@ export const Message = z
     parent_id: Id.nullable().meta({ description: 'The message this one follows (its parent); null for a first message (a root).' }),
     sibling_count: Count.meta({ description: 'How many messages share its parent (itself included): the n of a "‹ i/n ›" picker.' }),
     sibling_index: Count.meta({ description: 'Its place among them, from 0, oldest first.' }),
-    role: z.enum(['user', 'assistant']),
-    content: z.string(),
+    role: z.enum(['user', 'assistant', 'tool']).meta({
+      description:
+        '`user` and `assistant` as in the seed; `tool`: the result of a front-end tool call, sent by an AG-UI client ' +
+        '(only threads that use front-end tools hold them).',
+    }),
+    content: z.string().meta({ description: 'The text; for a tool message, the tool\'s result.' }),
+    tool_calls: z.array(ToolCall).nullable().meta({
+      description:
+        'Assistant messages: the front-end tools the model called (AG-UI); the answer ended there, and the client ' +
+        'sends each result as a `tool` message. Else null.',
+    }),
+    tool_call_id: z.string().nullable().meta({ description: 'Tool messages: the id of the call this is the result of; else null.' }),
     state: State.nullable().meta({ description: 'User messages: the state sent with the message, or null.' }),
     updated_state: State.nullable().meta({
       description:

@@ -13,7 +13,8 @@ export const messages = pgTable(
     parentId: bigint('parent_id', { mode: 'number' }),
     /** Its place among the messages with the same parent, from 0; set when it is stored (under the lease). */
     siblingIndex: integer('sibling_index').notNull().default(0),
-    role: text('role', { enum: ['user', 'assistant'] }).notNull(),
+    /** `tool`: the result of a front-end tool call, sent by the client (AG-UI); it answers `toolCallId`. */
+    role: text('role', { enum: ['user', 'assistant', 'tool'] }).notNull(),
     content: text('content').notNull(),
     state: jsonb('state').$type<Record<string, unknown>>(),
     updatedState: jsonb('updated_state').$type<Record<string, unknown>>(),
@@ -36,6 +37,13 @@ export const messages = pgTable(
       patch: unknown[];
       proposed_state: Record<string, unknown>;
     }>(),
+    /**
+     * Assistant messages: the front-end tools the model called (AG-UI). The answer ended on them;
+     * the client runs them and sends their results as `tool` messages.
+     */
+    toolCalls: jsonb('tool_calls').$type<Array<{ id: string; name: string; arguments: string }>>(),
+    /** Tool messages: the id of the call (in its parent's tool_calls) this message is the result of. */
+    toolCallId: text('tool_call_id'),
     /** Set by a cancel on any instance; the instance answering polls it. */
     cancelRequestedAt: timestamp('cancel_requested_at', { withTimezone: true, mode: 'date' }),
     /**

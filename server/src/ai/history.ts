@@ -19,8 +19,15 @@ export function countTokens(text: string): number {
 }
 
 /** A turn as stored: its text was counted once (countTokens), when the message was stored. */
-export interface StoredTurn extends ChatTurn {
-  tokenCount: number;
+export type StoredTurn = ChatTurn & { tokenCount: number };
+
+/** The turn the model sees of a stored message. */
+export function turnOf(stored: StoredTurn): ChatTurn {
+  if (stored.role === 'tool') return { role: 'tool', content: stored.content, toolCallId: stored.toolCallId };
+  if (stored.role === 'assistant') {
+    return stored.toolCalls?.length ? { role: 'assistant', content: stored.content, toolCalls: stored.toolCalls } : { role: 'assistant', content: stored.content };
+  }
+  return { role: 'user', content: stored.content };
 }
 
 export interface HistoryBudget {
@@ -52,10 +59,10 @@ export async function selectHistory(
 ): Promise<HistoryWindow> {
   let remaining = budget.contextTokens - budget.fixedTokens - (budget.newMessageTokens + MESSAGE_OVERHEAD_TOKENS);
   const kept: ChatTurn[] = [];
-  for await (const turn of earlierNewestFirst) {
-    const cost = turn.tokenCount + MESSAGE_OVERHEAD_TOKENS;
+  for await (const stored of earlierNewestFirst) {
+    const cost = stored.tokenCount + MESSAGE_OVERHEAD_TOKENS;
     if (cost > remaining) return { turns: kept.reverse(), truncated: true };
-    kept.push({ role: turn.role, content: turn.content });
+    kept.push(turnOf(stored));
     remaining -= cost;
   }
   return { turns: kept.reverse(), truncated: false };

@@ -12,6 +12,7 @@ import {
   type AiProvider,
   type AiRequest,
   type AiResult,
+  type FrontendToolCall,
   type JsonObject,
 } from './provider.js';
 
@@ -23,6 +24,8 @@ const VALUE_DISPLAY_LIMIT = 100;
 const PATH = String.raw`[A-Za-z0-9_$-]+(?:\.[A-Za-z0-9_$-]+)*`;
 const SET_COMMAND = new RegExp(String.raw`^set\s+(${PATH})\s+(?:to|=)\s+(.+)$`, 'i');
 const UNSET_COMMAND = new RegExp(String.raw`^(?:unset|remove|delete)\s+(${PATH})$`, 'i');
+/** `call focus_field {"field": "email"}`: calls a front-end tool the client offered. */
+const CALL_COMMAND = /^call\s+([A-Za-z0-9_-]{1,64})(?:\s+(\{.*\}))?$/i;
 
 export interface StateCommand {
   path: string[];
@@ -82,22 +85,52 @@ function joinClauses(clauses: string[]): string {
   return `${clauses.slice(0, -1).join(', ')} and ${clauses[clauses.length - 1]}`;
 }
 
-function echo(message: string): string {
+/** The text, quoted and cut at ECHO_LIMIT characters. */
+function echoText(message: string): string {
   const characters = Array.from(message.trim());
-  const quoted = characters.slice(0, ECHO_LIMIT).join('') + (characters.length > ECHO_LIMIT ? '…' : '');
+  return `"${characters.slice(0, ECHO_LIMIT).join('')}${characters.length > ECHO_LIMIT ? '…' : ''}"`;
+}
+
+function echo(message: string): string {
   return (
-    `Offline model (no AI key configured). You said: "${quoted}". ` +
+    `Offline model (no AI key configured). You said: ${echoText(message)}. ` +
     'Try "set form.color to blue" to change the state.'
   );
 }
 
-function answer(
-  request: AiRequest,
-  limits: StateLimits,
-  check: StateCheck | undefined,
-): { content: string; state: JsonObject | null; steps: JsonObject[] } {
+interface OfflineAnswer {
+  content: string;
+  state: JsonObject | null;
+  steps: JsonObject[];
+  toolCalls?: FrontendToolCall[];
+}
+
+/**
+ * A message that is one `call <tool> <json>` line, for a tool the client offered: the answer ends
+ * on that call. A tool's result (the last turn) is acknowledged with its text.
+ */
+function toolAnswer(request: AiRequest, message: string): OfflineAnswer | undefined {
+  const last = request.history.at(-1);
+  if (last?.role === 'tool') {
+    const call = request.history.flatMap((turn) => (turn.role === 'assistant' ? (turn.toolCalls ?? []) : [])).find((c) => c.id === last.toolCallId);
+    return { content: `Offline model: ${call?.name ?? 'the tool'} answered: ${echoText(last.content)}`, state: request.state, steps: [] };
+  }
+  const command = CALL_COMMAND.exec(message.trim());
+  if (!command || !request.tools?.some((tool) => tool.name === command[1])) return undefined;
+  const count = request.history.filter((turn) => turn.role === 'user').length;
+  return {
+    content: '',
+    state: request.state,
+    steps: [],
+    toolCalls: [{ id: `call_offline_${count}`, name: command[1]!, arguments: command[2] ?? '{}' }],
+  };
+}
+
+function answer(request: AiRequest, limits: StateLimits, check: StateCheck | undefined): OfflineAnswer {
   const lastUserTurn = request.history.findLast((turn) => turn.role === 'user');
   const message = lastUserTurn?.content ?? '';
+  const toolTurn = toolAnswer(request, message);
+  if (toolTurn) return toolTurn;
   const commands = parseStateCommands(message);
   if (commands.length === 0) return { content: echo(message), state: request.state, steps: [] };
   let state = request.state;
@@ -147,7 +180,7 @@ export function createOfflineProvider(options: OfflineProviderOptions = {}): AiP
     async reply(request: AiRequest): Promise<AiResult> {
       const startedAt = performance.now();
       if (request.signal?.aborted) throw cancelled();
-      const { content, state, steps } = answer(request, limits, options.checkState);
+      const { content, state, steps, toolCalls } = answer(request, limits, options.checkState);
       if (request.onStateChange) {
         let before = request.state;
         for (const after of steps) {
@@ -161,7 +194,7 @@ export function createOfflineProvider(options: OfflineProviderOptions = {}): AiP
       }
       let firstTokenMs: number | null = null;
       if (request.onDelta) {
-        for (const chunk of chunksOf(content)) {
+        for (const chunk of content === '' ? [] : chunksOf(content)) {
           firstTokenMs ??= Math.round(performance.now() - startedAt);
           try {
             request.onDelta(chunk);
@@ -180,6 +213,7 @@ export function createOfflineProvider(options: OfflineProviderOptions = {}): AiP
         model: OFFLINE_MODEL,
         usage: { prompt_tokens: countPromptTokens(request), completion_tokens: countTokens(content) },
         firstTokenMs,
+        ...(toolCalls ? { toolCalls } : {}),
       };
     },
   };

@@ -8,7 +8,7 @@ import { isJsonObject } from '@ai-threads/contracts';
 import { DEFAULT_STATE_LIMITS, type StateLimits } from '../state/limits.js';
 import { applyStatePatch, type StateCheck } from './merge-patch.js';
 import { diff } from '../state/json-patch.js';
-import { buildMessages, UPDATE_STATE_TOOL, UPDATE_STATE_TOOL_NAME } from './prompt.js';
+import { buildMessages, frontendToolDefinition, UPDATE_STATE_TOOL, UPDATE_STATE_TOOL_NAME } from './prompt.js';
 import {
   AiProviderError,
   type AiLogger,
@@ -16,6 +16,7 @@ import {
   type AiRequest,
   type AiResult,
   type AiUsage,
+  type FrontendToolCall,
   type JsonObject,
 } from './provider.js';
 
@@ -209,7 +210,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): AiProvider
     const params = {
       model: options.model,
       messages,
-      tools: [UPDATE_STATE_TOOL],
+      tools: [UPDATE_STATE_TOOL, ...(request.tools ?? []).map(frontendToolDefinition)],
       tool_choice: toolsAllowed ? ('auto' as const) : ('none' as const),
     };
     try {
@@ -274,6 +275,25 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): AiProvider
         const turn = await callModel(messages, toolsAllowed, request, text);
         model = turn.model ?? model;
         usage = addUsage(usage, turn.usage);
+        const frontend = frontendCalls(request, turn);
+        if (frontend.length > 0 && toolsAllowed) {
+          // The answer ends on a front-end call: the client runs it. The turn's update_state
+          // calls still count; nothing is sent back to the model for this turn.
+          for (const call of turn.toolCalls) {
+            if (call.name !== UPDATE_STATE_TOOL_NAME) continue;
+            const outcome = runToolCall(state, call);
+            if (outcome.state !== state) notifyStateChange(request, state, outcome.state, logger);
+            state = outcome.state;
+          }
+          return {
+            content: text.content,
+            state,
+            model: model ?? options.model,
+            usage,
+            firstTokenMs: request.onDelta ? text.firstTokenMs : null,
+            toolCalls: frontend,
+          };
+        }
         if (turn.toolCalls.length > 0 && toolsAllowed) {
           messages.push(assistantToolMessage(turn));
           for (const call of turn.toolCalls) {
@@ -298,6 +318,18 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): AiProvider
       }
     },
   };
+}
+
+/** The calls of a turn to tools the client offered (by name), as the client receives them. */
+function frontendCalls(request: AiRequest, turn: ModelTurn): FrontendToolCall[] {
+  const offered = new Set((request.tools ?? []).map((tool) => tool.name));
+  return turn.toolCalls
+    .filter((call) => offered.has(call.name))
+    .map((call) => ({
+      id: call.id,
+      name: call.name,
+      arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
+    }));
 }
 
 /** Tells the caller of one applied state change; a listener's failure is logged, never the answer's. */

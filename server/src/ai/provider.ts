@@ -5,16 +5,43 @@ import type { JsonPatch } from '../state/json-patch.js';
 
 export type { JsonObject };
 
-export interface ChatTurn {
-  role: 'user' | 'assistant';
-  content: string;
+/** A front-end tool the model called: the answer ends on it, and the client runs it (AG-UI). */
+export interface FrontendToolCall {
+  id: string;
+  name: string;
+  /** The arguments as the JSON text the model wrote. */
+  arguments: string;
+}
+
+/** A turn of the conversation as the model sees it. */
+export type ChatTurn =
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: FrontendToolCall[] | null | undefined }
+  | { role: 'tool'; content: string; toolCallId: string };
+
+/** A tool the client offers (AG-UI `tools`): the model may call it beside update_state. */
+export interface FrontendTool {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments; absent: none. */
+  parameters?: Record<string, unknown> | undefined;
+}
+
+/** What the application tells the model besides the state (AG-UI `context`). */
+export interface ContextItem {
+  description: string;
+  value: string;
 }
 
 export interface AiRequest {
   /** The thread's instructions (system prompt), if any. */
   instructions: string | null;
-  /** The windowed history, oldest first; the last turn is the new user message. */
+  /** The windowed history, oldest first; the last turn is the new user message (or tool result). */
   history: ChatTurn[];
+  /** Front-end tools offered beside update_state; calling one ends the answer (AiResult.toolCalls). */
+  tools?: FrontendTool[] | undefined;
+  /** Context the application gives the model, sent after the state. */
+  context?: ContextItem[] | undefined;
   /** The state the model may change (the one sent, else the thread's latest). */
   state: JsonObject | null;
   /** Aborts the upstream call (explicit cancel, shutdown). */
@@ -41,6 +68,8 @@ export interface AiResult {
   usage: AiUsage | null;
   /** Milliseconds from the call to the first text delta (streaming only), else null. */
   firstTokenMs: number | null;
+  /** The front-end tools the model called; the answer ended on them. Absent or empty: none. */
+  toolCalls?: FrontendToolCall[];
 }
 
 export type AiErrorKind = 'upstream' | 'timeout' | 'malformed' | 'cancelled';

@@ -6,6 +6,7 @@ import { idempotencyKeys, messages, threads, type Database } from '@ai-threads/d
 import { cursorQuery } from '../pagination.js';
 import type { ThreadRow } from '../threads/threads.repo.js';
 import { commitStateChange } from '../state/revisions.repo.js';
+import type { StoredTurn } from '../ai/history.js';
 
 export type MessageRow = typeof messages.$inferSelect;
 
@@ -50,10 +51,57 @@ export interface BeginAnswer {
   parentId?: number | null | undefined;
   /** Regenerate: answer this existing user message again instead of storing a new one. */
   regenerateMessageId?: number | undefined;
+  /**
+   * Tool results (AG-UI): the message to answer is the last of them, a `tool` message; the ones
+   * before it are stored first, completed, each after the one before (the first after the head).
+   */
+  toolResults?: Array<{ toolCallId: string; content: string; tokenCount: number }> | undefined;
+  /** Reserve the reply's id now, so that a stream can name the reply before it is stored. */
+  reserveReplyId?: boolean | undefined;
 }
 
 /** Refusals of beginAnswer, in the spec's order: 404, 412, then the busy 409. */
 export type BeginRefusal = 'missing' | { stateChanged: number } | 'busy' | 'stale';
+
+/**
+ * Stores tool results as a chain after `parentId`: each but the last completed, the last pending
+ * (the message the answer answers). Returns the last.
+ */
+async function insertToolResults(
+  tx: Database,
+  threadId: number,
+  parentId: number | null,
+  results: NonNullable<BeginAnswer['toolResults']>,
+): Promise<MessageRow> {
+  let parent = parentId;
+  let last: MessageRow | undefined;
+  for (const [index, result] of results.entries()) {
+    const pending = index === results.length - 1;
+    [last] = await tx
+      .insert(messages)
+      .values({
+        threadId,
+        parentId: parent,
+        siblingIndex: siblingsSoFar(threadId, parent),
+        role: 'tool',
+        content: result.content,
+        toolCallId: result.toolCallId,
+        status: pending ? 'pending' : 'completed',
+        tokenCount: result.tokenCount,
+        ...(pending ? { answerHeartbeatAt: sql`now()` } : {}),
+      })
+      .returning();
+    parent = last!.id;
+  }
+  return last!;
+}
+
+/** A message id taken from the sequence now, for a row inserted later (the reply). */
+async function reserveMessageId(tx: Database): Promise<number> {
+  const result = await tx.execute(sql`select nextval(pg_get_serial_sequence('messages', 'id')) as id`);
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ id: string | number }>;
+  return Number(rows[0]!.id);
+}
 
 /** Rolls back a transaction that took the lease for a retry that must be refused. */
 class StaleRetry extends Error {}
@@ -66,7 +114,7 @@ class StaleRetry extends Error {}
 export async function beginAnswer(
   db: Database,
   input: BeginAnswer,
-): Promise<{ thread: ThreadRow; message: MessageRow; previousStatus: MessageRow['status'] | null } | BeginRefusal> {
+): Promise<{ thread: ThreadRow; message: MessageRow; previousStatus: MessageRow['status'] | null; replyId: number | undefined } | BeginRefusal> {
   return db.transaction(async (tx) => {
     const versions = input.stateVersions;
     const [thread] = await tx
@@ -128,7 +176,11 @@ export async function beginAnswer(
         .returning();
     }
     const isNew = !message;
-    if (!message) {
+    let added = 1;
+    if (!message && input.toolResults?.length) {
+      message = await insertToolResults(tx, input.threadId, thread.headMessageId, input.toolResults);
+      added = input.toolResults.length;
+    } else if (!message) {
       const parentId = input.parentId === undefined ? thread.headMessageId : input.parentId;
       [message] = await tx
         .insert(messages)
@@ -145,6 +197,7 @@ export async function beginAnswer(
         })
         .returning();
     }
+    const replyId = input.reserveReplyId ? await reserveMessageId(tx) : undefined;
     // A state sent with the message that differs from the thread's becomes the thread's state: a
     // `message` revision, stored with the message. The lease's update holds the thread's row, so
     // nobody can write the state in between.
@@ -183,7 +236,7 @@ export async function beginAnswer(
         .where(eq(threads.id, input.threadId))
         .returning(),
     ]);
-    return { thread: { ...leased!, state: current.state, stateVersion: current.stateVersion }, message: message!, previousStatus };
+    return { thread: { ...leased!, state: current.state, stateVersion: current.stateVersion }, message: message!, previousStatus, replyId };
   }).catch((error: unknown) => {
     if (error instanceof StaleRetry) return 'stale' as const;
     throw error;
@@ -196,22 +249,24 @@ export async function beginAnswer(
  * carries its parent, where the next page starts. A recursive walk by primary key that stops as
  * soon as `limit` answered messages are found, whatever the thread's length or number of branches.
  */
-export async function historyPage(db: Database, threadId: number, fromId: number, limit: number) {
+export async function historyPage(db: Database, threadId: number, fromId: number, limit: number): Promise<Array<StoredTurn & { id: number; parentId: number | null }>> {
   const result = await db.execute(sql`
     with recursive branch as (
-      select id, parent_id, role, content, token_count, status, 0 as depth
+      select id, parent_id, role, content, token_count, tool_calls, tool_call_id, status, 0 as depth
         from messages where id = ${fromId} and thread_id = ${threadId}
       union all
-      select m.id, m.parent_id, m.role, m.content, m.token_count, m.status, b.depth + 1
+      select m.id, m.parent_id, m.role, m.content, m.token_count, m.tool_calls, m.tool_call_id, m.status, b.depth + 1
         from messages m join branch b on m.id = b.parent_id
     )
-    select id, parent_id, role, content, token_count, depth from branch where status = 'completed' limit ${limit}`);
+    select id, parent_id, role, content, token_count, tool_calls, tool_call_id, depth from branch where status = 'completed' limit ${limit}`);
   const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{
     id: number | string;
     parent_id: number | string | null;
-    role: 'user' | 'assistant';
+    role: MessageRow['role'];
     content: string;
     token_count: number;
+    tool_calls: MessageRow['toolCalls'];
+    tool_call_id: string | null;
     depth: number;
   }>;
   return rows
@@ -219,10 +274,16 @@ export async function historyPage(db: Database, threadId: number, fromId: number
     .map((row) => ({
       id: Number(row.id),
       parentId: row.parent_id === null ? null : Number(row.parent_id),
-      role: row.role,
-      content: row.content,
-      tokenCount: Number(row.token_count),
+      ...storedTurn({ role: row.role, content: row.content, tokenCount: Number(row.token_count), toolCalls: row.tool_calls, toolCallId: row.tool_call_id }),
     }));
+}
+
+/** The turn the history window counts of a stored message. */
+export function storedTurn(row: Pick<MessageRow, 'role' | 'content' | 'tokenCount' | 'toolCalls' | 'toolCallId'>): StoredTurn {
+  const { content, tokenCount } = row;
+  if (row.role === 'tool') return { role: 'tool', content, tokenCount, toolCallId: row.toolCallId ?? '' };
+  if (row.role === 'assistant') return { role: 'assistant', content, tokenCount, toolCalls: row.toolCalls ?? null };
+  return { role: 'user', content, tokenCount };
 }
 
 /** The state a reply leaves, decided holding the thread's row (see StoreAnswer.settle). */

@@ -6,9 +6,9 @@
 // AI failed, the user message `failed` with the reason and a 502 or 504).
 import { isJsonObject, type contracts, type InputOf, type JsonObject, type JsonPatch, type Message, type MessagePair, type Proposal } from '@ai-threads/contracts';
 import type { Database } from '@ai-threads/db';
-import { countTokens, selectHistory } from '../ai/history.js';
+import { countTokens, selectHistory, turnOf } from '../ai/history.js';
 import { countFixedPromptTokens } from '../ai/prompt.js';
-import { AiProviderError, type AiProvider, type AiResult } from '../ai/provider.js';
+import { AiProviderError, type AiProvider, type AiResult, type ContextItem, type FrontendTool } from '../ai/provider.js';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError } from '../errors.js';
 import type { IdempotencyService, KeyHandle } from '../idempotency/idempotency.service.js';
@@ -35,6 +35,8 @@ function toMessageResource(row: repo.MessageRow, siblingCount: number): Message 
     sibling_index: row.siblingIndex,
     role: row.role,
     content: row.content,
+    tool_calls: row.toolCalls ?? null,
+    tool_call_id: row.toolCallId,
     state: row.state ?? null,
     updated_state: row.updatedState ?? null,
     status: row.status,
@@ -86,10 +88,21 @@ export interface MessagesServiceDeps {
 type CreateMessageInput = InputOf<typeof contracts.messages.create>;
 type RegenerateInput = InputOf<typeof contracts.messages.regenerate>;
 
-/** What an answer answers: a new message, or an existing user message again (regenerate). */
+/** The results of front-end tool calls (AG-UI), in the order of the calls. */
+export interface ToolResultsInput {
+  threadId: number;
+  results: Array<{ toolCallId: string; content: string }>;
+  expected_state_version?: number | undefined;
+}
+
+/**
+ * What an answer answers: a new message, an existing user message again (regenerate), or the
+ * results of the front-end tools the last answer called (the answer goes on from them).
+ */
 type AnswerRequest =
   | { kind: 'new'; threadId: number; input: CreateMessageInput }
-  | { kind: 'regenerate'; threadId: number; userMessage: repo.MessageRow };
+  | { kind: 'regenerate'; threadId: number; userMessage: repo.MessageRow }
+  | { kind: 'tool'; threadId: number; input: ToolResultsInput };
 
 /**
  * The one fingerprint of a message request, whichever route sends it (`/messages`,
@@ -122,6 +135,14 @@ export interface AnswerHooks {
   onStateDelta?: (delta: { patch: JsonPatch; proposed: boolean }) => void;
   /** The precondition on the state (If-Match or expected_state_version); checked after 404, before 409. */
   precondition?: Precondition | undefined;
+  /** Front-end tools offered to the model (AG-UI); a call to one ends the answer, stored on the reply. */
+  tools?: FrontendTool[] | undefined;
+  /** The application's context for the model (AG-UI). */
+  context?: ContextItem[] | undefined;
+  /** Take the reply's id when the answer begins (onBegun tells it), so that a stream can name it at once. */
+  reserveReplyId?: boolean | undefined;
+  /** The answer began: the state the AI starts from, its version, and the reserved reply id. */
+  onBegun?: (begun: { state: JsonObject | null; stateVersion: number; replyId: number | undefined; review: boolean }) => void;
 }
 
 export interface CreateMessageResult {
@@ -252,7 +273,8 @@ export function createMessagesService(deps: MessagesServiceDeps) {
    * Step 2, begin: takes the thread's lease and stores the user message (or takes up the one a
    * failed attempt of this key stored). A refusal gives the key back.
    */
-  async function begin(userId: number, what: AnswerRequest, key: KeyHandle, precondition: Precondition | undefined) {
+  async function begin(userId: number, what: AnswerRequest, key: KeyHandle, hooks: AnswerHooks) {
+    const precondition = hooks.precondition;
     let begun: Awaited<ReturnType<typeof repo.beginAnswer>>;
     try {
       begun = await repo.beginAnswer(db, {
@@ -260,6 +282,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
         threadId: what.threadId,
         leaseMs: deps.leaseMs,
         stateVersions: precondition?.kind === 'versions' ? precondition.versions : undefined,
+        reserveReplyId: hooks.reserveReplyId,
         ...(what.kind === 'new'
           ? {
               content: what.input.content,
@@ -268,7 +291,15 @@ export function createMessagesService(deps: MessagesServiceDeps) {
               retryMessageId: key.retryMessageId,
               parentId: what.input.parent_id,
             }
-          : { content: '', state: null, tokenCount: 0, retryMessageId: null, regenerateMessageId: what.userMessage.id }),
+          : what.kind === 'tool'
+            ? {
+                content: '',
+                state: null,
+                tokenCount: 0,
+                retryMessageId: key.retryMessageId,
+                toolResults: what.input.results.map((result) => ({ ...result, tokenCount: countTokens(result.content) })),
+              }
+            : { content: '', state: null, tokenCount: 0, retryMessageId: null, regenerateMessageId: what.userMessage.id }),
       });
     } catch (error) {
       await key.giveBack();
@@ -302,10 +333,10 @@ export function createMessagesService(deps: MessagesServiceDeps) {
   }
 
   /** The newest answered history that fits the budget, oldest first, and whether some was left out. */
-  function historyWindow(thread: ThreadRow, newMessage: repo.MessageRow, state: JsonObject | null) {
+  function historyWindow(thread: ThreadRow, newMessage: repo.MessageRow, state: JsonObject | null, hooks: AnswerHooks) {
     return selectHistory(earlierTurns(thread.id, newMessage.parentId), {
       contextTokens: deps.contextTokens,
-      fixedTokens: countFixedPromptTokens(thread.instructions, state),
+      fixedTokens: countFixedPromptTokens(thread.instructions, state, hooks),
       newMessageTokens: newMessage.tokenCount,
     });
   }
@@ -345,11 +376,13 @@ export function createMessagesService(deps: MessagesServiceDeps) {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {
-      const history = await historyWindow(thread, userMessage, state);
+      const history = await historyWindow(thread, userMessage, state, hooks);
       const result = await ai.reply({
         instructions: thread.instructions,
-        history: [...history.turns, { role: 'user', content: userMessage.content }],
+        history: [...history.turns, turnOf(repo.storedTurn(userMessage))],
         state,
+        ...(hooks.tools?.length ? { tools: hooks.tools } : {}),
+        ...(hooks.context?.length ? { context: hooks.context } : {}),
         signal: AbortSignal.any(signals),
         ...(hooks.onStateDelta
           ? {
@@ -391,6 +424,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
     key: KeyHandle,
     created: Message,
     restoreCompleted: boolean,
+    replyId: number | undefined,
   ): Promise<MessagePair> {
     if (outcome.kind === 'failed') return storeFailure(thread, userMessage, outcome, key, restoreCompleted);
     const { latencyMs } = outcome;
@@ -406,13 +440,17 @@ export function createMessagesService(deps: MessagesServiceDeps) {
                 settle: settleState({ state, version: thread.stateVersion }, outcome.result.state, thread.stateReview === 'review', deps.stateLimits),
               },
               reply: {
+                ...(replyId === undefined ? {} : { id: replyId }),
                 content: outcome.result.content,
+                toolCalls: outcome.result.toolCalls?.length ? outcome.result.toolCalls : null,
                 model: outcome.result.model,
                 usage: outcome.result.usage,
                 latencyMs,
                 firstTokenMs: outcome.result.firstTokenMs === null ? null : Math.round(outcome.result.firstTokenMs),
                 contextTruncated: outcome.truncated,
-                tokenCount: countTokens(outcome.result.content),
+                tokenCount: countTokens(
+                  outcome.result.toolCalls?.length ? outcome.result.content + JSON.stringify(outcome.result.toolCalls) : outcome.result.content,
+                ),
               },
             })
           : await repo.storeAnswer(db, {
@@ -421,6 +459,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
               keepUserCompleted: restoreCompleted,
               outcome: { status: 'cancelled', state },
               reply: {
+                ...(replyId === undefined ? {} : { id: replyId }),
                 content: outcome.partial,
                 model: ai.model,
                 latencyMs,
@@ -484,20 +523,21 @@ export function createMessagesService(deps: MessagesServiceDeps) {
     const { key } = claim;
 
     // 2. Begin: the lease and the user message (404, then the precondition's 412, then busy).
-    const { thread, message: userMessage, previousStatus } = await begin(userId, what, key, hooks.precondition);
+    const { thread, message: userMessage, previousStatus, replyId } = await begin(userId, what, key, hooks);
 
     // 3. The answer run, registered so that a cancel or a shutdown finds it.
     const run = hooks.run ?? new AnswerRun();
     runs.register(userMessage.id, run);
     try {
-      const created = what.kind === 'new' ? freshMessageResource(userMessage) : (await messageResources(db, thread.id, [userMessage]))[0]!;
-      hooks.onCreated?.(created);
+      const created = what.kind === 'regenerate' ? (await messageResources(db, thread.id, [userMessage]))[0]! : freshMessageResource(userMessage);
       // A state sent with the message is the thread's now (begin made it a revision).
       const state = thread.state ?? null;
+      hooks.onBegun?.({ state, stateVersion: thread.stateVersion, replyId, review: thread.stateReview === 'review' });
+      hooks.onCreated?.(created);
       const outcome = await answerRun(run, thread, userMessage, state, hooks);
       // 4. Store the outcome.
       const restoreCompleted = what.kind === 'regenerate' && previousStatus === 'completed';
-      return { body: await storeOutcome(thread, userMessage, state, outcome, key, created, restoreCompleted), replayed: false };
+      return { body: await storeOutcome(thread, userMessage, state, outcome, key, created, restoreCompleted, replyId), replayed: false };
     } finally {
       // A run of our own logs nothing to replay: it only had to be findable while it ran.
       if (!hooks.run) {
@@ -544,6 +584,20 @@ export function createMessagesService(deps: MessagesServiceDeps) {
         ...(input.expected_state_version === undefined ? {} : { expectedStateVersion: input.expected_state_version }),
       });
       return answer(principal, { kind: 'regenerate', threadId: input.threadId, userMessage }, hash, hooks);
+    },
+
+    /**
+     * Goes on from the results of the front-end tools the head's answer called (AG-UI): stores
+     * them as `tool` messages after it and answers. Each result must answer one of those calls,
+     * once; the caller checks the thread first (its 404).
+     */
+    async answerToolResults(principal: Principal, input: ToolResultsInput, hooks: AnswerHooks = {}): Promise<CreateMessageResult> {
+      const hash = requestHash('messages.toolResults', {
+        threadId: input.threadId,
+        results: input.results,
+        ...(input.expected_state_version === undefined ? {} : { expectedStateVersion: input.expected_state_version }),
+      });
+      return answer(principal, { kind: 'tool', threadId: input.threadId, input }, hash, hooks);
     },
 
     /**

@@ -120,6 +120,14 @@ export function createStreamsService(deps: StreamsServiceDeps) {
       );
     },
 
+    /**
+     * Any answer (`start` calls the messages service with the hooks it is given), followed as a
+     * stream: what the protocol routes (AG-UI, the UI message stream) translate.
+     */
+    openAnswer(principal: Principal, threadId: number, options: OpenOptions, start: (hooks: AnswerHooks) => Promise<CreateMessageResult>) {
+      return follow(principal, { threadId }, options, start);
+    },
+
     /** The same for a regenerate. */
     openRegenerate(principal: Principal, input: InputOf<typeof contracts.messages.regenerateStream>, options: OpenOptions = {}) {
       return follow(principal, input, options, (hooks) =>
@@ -185,3 +193,5 @@ export interface OpenOptions {
   signal?: AbortSignal;
   precondition?: Precondition | undefined;
 }
+
+export type StreamsService = ReturnType<typeof createStreamsService>;
