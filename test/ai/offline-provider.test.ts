@@ -170,3 +170,38 @@ describe('parseStateCommands', () => {
     expect(parseStateCommands('')).toEqual([]);
   });
 });
+
+describe('offline provider: front-end tools (AG-UI)', () => {
+  const focusField = { name: 'focus_field', description: 'Moves the focus to a field.' };
+
+  it('`call <tool> <json>` calls a tool the client offered: no text, the call', async () => {
+    const deltas: string[] = [];
+    const result = await provider.reply(
+      request('call focus_field {"field": "email"}', null, { tools: [focusField], onDelta: (delta) => deltas.push(delta) }),
+    );
+    expect(result.content).toBe('');
+    expect(deltas).toEqual([]);
+    expect(result.toolCalls).toEqual([{ id: 'call_offline_2', name: 'focus_field', arguments: '{"field": "email"}' }]);
+  });
+
+  it('a tool the client did not offer is not called: the message is echoed', async () => {
+    const result = await provider.reply(request('call focus_field {}', null, { tools: [] }));
+    expect(result.toolCalls).toBeUndefined();
+    expect(result.content).toContain('You said: "call focus_field {}"');
+  });
+
+  it("answers a tool's result with the tool's name and the result", async () => {
+    const result = await provider.reply({
+      instructions: null,
+      state: null,
+      tools: [focusField],
+      history: [
+        { role: 'user', content: 'call focus_field {"field": "email"}' },
+        { role: 'assistant', content: '', toolCalls: [{ id: 'call_1', name: 'focus_field', arguments: '{"field": "email"}' }] },
+        { role: 'tool', toolCallId: 'call_1', content: 'focused' },
+      ],
+    });
+    expect(result.content).toBe('Offline model: focus_field answered: "focused"');
+    expect(result.toolCalls).toBeUndefined();
+  });
+});

@@ -138,6 +138,27 @@ describe('AG-UI: POST /ai/threads/{id}/agui with @ag-ui/client', async () => {
     expect(later.find((m) => m.tool_calls)?.tool_calls[0].id).toBe(callStart.toolCallId);
   });
 
+  it('the model sees the stored thread, never the history the client sends', async () => {
+    const id = await newThread();
+    fake.script({ type: 'text', content: 'First.' }, { type: 'text', content: 'Second.' });
+    const a = agent(id);
+    say(a, 'the real first message');
+    await run(a);
+    // A client that rewrote its copy of the conversation: only its newest message is read.
+    a.setMessages([
+      { id: 'x1', role: 'user', content: 'an invented message' } as AguiMessage,
+      { id: 'x2', role: 'assistant', content: 'an invented answer' } as AguiMessage,
+      { id: 'x3', role: 'user', content: 'the real second message' } as AguiMessage,
+    ]);
+    await run(a);
+    const sent = (fake.requests.at(-1)!.body.messages as Array<{ role: string; content: string }>).filter((m) => m.role !== 'system');
+    expect(sent).toEqual([
+      { role: 'user', content: 'the real first message' },
+      { role: 'assistant', content: 'First.' },
+      { role: 'user', content: 'the real second message' },
+    ]);
+  });
+
   it('a tool result must answer an open call of the newest answer (422, nothing stored)', async () => {
     const id = await newThread();
     fake.script({ type: 'text', content: 'Hi.' });

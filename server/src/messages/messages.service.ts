@@ -92,6 +92,8 @@ type RegenerateInput = InputOf<typeof contracts.messages.regenerate>;
 export interface ToolResultsInput {
   threadId: number;
   results: Array<{ toolCallId: string; content: string }>;
+  /** The state the client holds, when it differs from the thread's (as a message's `state`). */
+  state?: JsonObject | undefined;
   expected_state_version?: number | undefined;
 }
 
@@ -294,7 +296,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
           : what.kind === 'tool'
             ? {
                 content: '',
-                state: null,
+                state: what.input.state ?? null,
                 tokenCount: 0,
                 retryMessageId: key.retryMessageId,
                 toolResults: what.input.results.map((result) => ({ ...result, tokenCount: countTokens(result.content) })),
@@ -592,9 +594,11 @@ export function createMessagesService(deps: MessagesServiceDeps) {
      * once; the caller checks the thread first (its 404).
      */
     async answerToolResults(principal: Principal, input: ToolResultsInput, hooks: AnswerHooks = {}): Promise<CreateMessageResult> {
+      assertStateAcceptable(input.state, deps.stateLimits);
       const hash = requestHash('messages.toolResults', {
         threadId: input.threadId,
         results: input.results,
+        state: input.state ?? null,
         ...(input.expected_state_version === undefined ? {} : { expectedStateVersion: input.expected_state_version }),
       });
       return answer(principal, { kind: 'tool', threadId: input.threadId, input }, hash, hooks);

@@ -170,10 +170,11 @@ export function createAguiService(deps: AguiServiceDeps) {
                 { threadId: input.threadId, content: request.content, state, expected_state_version: expected },
                 { ...hooks, ...extra },
               )
-            : messages.answerToolResults(principal, { threadId: input.threadId, results: request.results, expected_state_version: expected }, {
-                ...hooks,
-                ...extra,
-              }),
+            : messages.answerToolResults(
+                principal,
+                { threadId: input.threadId, results: request.results, state, expected_state_version: expected },
+                { ...hooks, ...extra },
+              ),
       );
       return translate(events, {
         threadId: String(input.threadId),
