@@ -222,6 +222,20 @@ describe('AG-UI: POST /ai/threads/{id}/agui with @ag-ui/client', async () => {
     await running;
   });
 
+  it('an AI failure after the start ends the run with RUN_ERROR (the 502 of the JSON route)', async () => {
+    const id = await newThread();
+    fake.script({ type: 'malformed' });
+    const a = agent(id);
+    say(a, 'hello?');
+    const events: BaseEvent[] = [];
+    await a.runAgent({}, { onEvent: ({ event }) => void events.push(event) }).catch(() => undefined);
+    expect(events[0]?.type).toBe('RUN_STARTED');
+    expect(events.at(-1)).toMatchObject({ type: 'RUN_ERROR', code: '502' });
+    expect(events.map((e) => e.type)).not.toContain('RUN_FINISHED');
+    const [userMessage] = await branch(id);
+    expect(userMessage).toMatchObject({ status: 'failed' });
+  });
+
   it('the body\'s threadId must be the path\'s (422)', async () => {
     const id = await newThread();
     const res = await app.api('POST', `/ai/threads/${id}/agui`, {
