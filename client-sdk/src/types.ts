@@ -58,6 +58,33 @@ export type StreamStateDelta = Schemas['StreamStateDelta'];
 export type Thread = Schemas['Thread'];
 export type ThreadPage = Schemas['ThreadPage'];
 export type ThreadState = Schemas['ThreadState'];
+/**
+ * `data-proposal` (review mode, instead of `data-state`): the AI's proposed change so far, then as
+ * stored, with the answer's id; `id` is always `proposal`.
+ */
+export type UiStreamDataProposal = Schemas['UiStreamDataProposal'];
+/**
+ * `data-state`: the thread's whole state after a change (the AI's, or the stored one at the end
+ * when it differs from what you sent); `id` is always `state`, so the message keeps only the
+ * latest.
+ */
+export type UiStreamDataState = Schemas['UiStreamDataState'];
+/** `error`: the answer failed after the stream began; your message is kept as `failed`. */
+export type UiStreamError = Schemas['UiStreamError'];
+/** `finish`: the answer is stored; `messageMetadata` names it. */
+export type UiStreamFinish = Schemas['UiStreamFinish'];
+export type UiStreamMetadata = Schemas['UiStreamMetadata'];
+/** One part of the UI message stream, as its `data:` line holds it. */
+export type UiStreamPart = Schemas['UiStreamPart'];
+export type UiStreamProposal = Schemas['UiStreamProposal'];
+/** `start`: the answer began (your message is stored). */
+export type UiStreamStart = Schemas['UiStreamStart'];
+/** `text-delta`: the next piece of the answer text. */
+export type UiStreamTextDelta = Schemas['UiStreamTextDelta'];
+/** `text-end`: the answer text is complete. */
+export type UiStreamTextEnd = Schemas['UiStreamTextEnd'];
+/** `text-start`: the answer text begins. */
+export type UiStreamTextStart = Schemas['UiStreamTextStart'];
 export type Usage = Schemas['Usage'];
 export type User = Schemas['User'];
 /** Validation failed: `message` repeats the first error; `errors` lists every field. */
@@ -103,6 +130,8 @@ export type MessageRegenerateStreamParams = JsonBody<'messages.regenerateStream'
 export type MessageSiblingsParams = Query<'messages.siblings'>;
 /** The body of `client.messages.proposal.accept`. */
 export type MessageProposalAcceptParams = JsonBody<'messages.proposal.accept'>;
+/** The body of `client.protocols.uiStream`. */
+export type ProtocolUiStreamParams = JsonBody<'protocols.uiStream'>;
 
 // Streamed events.
 

@@ -17,6 +17,7 @@ import { AnswerRuns } from './messages/answer-runs.js';
 import { createMessagesService } from './messages/messages.service.js';
 import { createRedisEventLog } from './messages/shared-log.js';
 import { createStreamsService } from './messages/streams.service.js';
+import { createUiStreamService } from './protocols/ui-stream.service.js';
 import { createStateService } from './state/state.service.js';
 import { createThreadsService } from './threads/threads.service.js';
 import type { Logger } from './logger.js';
@@ -80,6 +81,8 @@ export function createServices(deps: AppDeps) {
     runs,
     sharedLog,
   });
+  const state = createStateService({ db, stateLimits });
+  const streams = createStreamsService({ db, messages, runs, leaseMs, sharedLog });
   return {
     metrics,
     /** Aborts the answers still running (after the grace period of a shutdown). */
@@ -93,8 +96,9 @@ export function createServices(deps: AppDeps) {
     idempotency,
     threads: createThreadsService({ db, stateLimits, forgetAnswers: messages.forgetAnswers }),
     messages,
-    state: createStateService({ db, stateLimits }),
-    streams: createStreamsService({ db, messages, runs, leaseMs, sharedLog }),
+    state,
+    streams,
+    uiStream: createUiStreamService({ streams, state, messages }),
     config,
     logger,
     database,

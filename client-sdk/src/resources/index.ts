@@ -9,6 +9,7 @@ import { MeResource } from './me.js';
 import { ApiTokens } from './api-tokens.js';
 import { Threads } from './threads.js';
 import { Messages } from './messages.js';
+import { Protocols } from './protocols.js';
 
 export interface Resources {
   readonly auth: Auth;
@@ -16,6 +17,7 @@ export interface Resources {
   readonly apiTokens: ApiTokens;
   readonly threads: Threads;
   readonly messages: Messages;
+  readonly protocols: Protocols;
 }
 
 export function createResources(client: AiThreads): Resources {
@@ -25,5 +27,6 @@ export function createResources(client: AiThreads): Resources {
     apiTokens: new ApiTokens(client),
     threads: new Threads(client),
     messages: new Messages(client),
+    protocols: new Protocols(client),
   };
 }

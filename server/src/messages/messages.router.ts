@@ -12,7 +12,7 @@ import type { CreateMessageResult } from './messages.service.js';
  * What every call that answers takes from the request: its Idempotency-Key and its precondition
  * (If-Match on REST, or expected_state_version), and for a stream the signal of the client going.
  */
-function answerOptions(ctx: Context, input: { expected_state_version?: number | undefined }, signal?: AbortSignal) {
+export function answerOptions(ctx: Context, input: { expected_state_version?: number | undefined }, signal?: AbortSignal) {
   return {
     idempotencyKey: idempotencyKeyFrom(ctx.req.headers[IDEMPOTENCY_HEADER]),
     precondition: preconditionOf({ face: ctx.face, headers: ctx.req.headers }, input.expected_state_version, 'expected_state_version'),

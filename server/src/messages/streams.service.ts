@@ -185,3 +185,5 @@ export interface OpenOptions {
   signal?: AbortSignal;
   precondition?: Precondition | undefined;
 }
+
+export type StreamsService = ReturnType<typeof createStreamsService>;
