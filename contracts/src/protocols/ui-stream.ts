@@ -93,6 +93,7 @@ export const UiStreamInput = z
     if (input.messageId !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['messageId'], message: 'must be absent: editing a message is not supported on this route' });
     }
+    if (input.messages.length === 0) return;
     const said = uiMessageText(input.messages.at(-1));
     if ('problem' in said) ctx.addIssue({ code: 'custom', path: ['messages'], message: said.problem });
   });

@@ -25,7 +25,7 @@ export interface Streamed {
   event: UiStreamPart;
 }
 
-const notAnAnswer = () => AppError.field('messageId', 'The message id field must be the id of an assistant message of this thread.');
+const notAnAnswer = () => AppError.field('messageId', 'The messageId field must be the id of an assistant message of this thread.');
 
 export function createUiStreamService(deps: UiStreamServiceDeps) {
   /** 422 unless `messageId` is an assistant message of the thread (whose 404 was checked already). */
