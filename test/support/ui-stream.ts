@@ -6,7 +6,7 @@ import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessa
 import { expect } from 'vitest';
 import type { TestApp } from './harness.js';
 
-export const uiStreamPath = (threadId: number | string) => `/api/v1/ai/threads/${threadId}/ui-stream`;
+const uiStreamPath = (threadId: number | string) => `/api/v1/ai/threads/${threadId}/ui-stream`;
 
 /** A user message as useChat makes it from `sendMessage({ text })`. */
 export function userText(text: string, id = `client-${Math.random().toString(36).slice(2)}`): UIMessage {
