@@ -6,6 +6,7 @@ import { APIPromise, readBody, type APIResponseProps } from './core/api-promise.
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, AiThreadsError } from './core/error.js';
 import { PagePromise, type PageFetcher, type PageRequest } from './core/pagination.js';
 import type { RequestOptions } from './core/request-options.js';
+import { DataStream } from './core/data-stream.js';
 import { MessageStream } from './core/streaming.js';
 import { backoffMs, linkedController, retryDelayMs, sleep, timeout as startTimeout, uuid4 } from './core/utils.js';
 import { createResources, type Resources } from './resources/index.js';
@@ -170,6 +171,19 @@ export class AiThreads implements PageFetcher {
         ),
       { maxRetries: options.maxRetries ?? this.maxRetries, timeout: options.timeout ?? this.timeout, signal: options.signal },
     );
+  }
+
+  /**
+   * A POST answered in a protocol's own stream (the AI SDK's UI message stream, AG-UI): the JSON
+   * of each `data:` line, sent when first read. One Idempotency-Key per call, reused by retries.
+   */
+  postDataStream<Part>(path: string, body: unknown, options: RequestOptions = {}): DataStream<Part> {
+    const idempotencyKey = options.idempotencyKey ?? uuid4();
+    const request = { method: 'POST' as const, path, body, accept: 'text/event-stream' };
+    return new DataStream<Part>((signal) => this.open(request, { ...options, signal }, idempotencyKey), {
+      timeout: options.timeout ?? this.timeout,
+      signal: options.signal,
+    });
   }
 
   buildURL(path: string, query?: Record<string, unknown>): string {

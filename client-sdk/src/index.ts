@@ -7,6 +7,7 @@ export type { RequestOptions } from './core/request-options.js';
 export { APIPromise } from './core/api-promise.js';
 export { CursorPage, PagePromise, type PageBody } from './core/pagination.js';
 export { MessageStream } from './core/streaming.js';
+export { DataStream } from './core/data-stream.js';
 export { SSEStreamDecoder, SSEDecoder, LineDecoder, type ServerSentEvent } from './core/sse.js';
 export {
   AiThreadsError,

@@ -19,6 +19,8 @@ type Query<K extends keyof operations> = NonNullable<operations[K]['parameters']
 
 /** Something the application tells the model (sent to it as data). */
 export type AguiContext = Schemas['AguiContext'];
+/** An AG-UI event (see docs.ag-ui.com); the `data:` line of each server-sent event. */
+export type AguiEvent = Schemas['AguiEvent'];
 /**
  * An AG-UI message. Only the newest ones are read: the last `user` message (posted when the thread
  * does not hold it yet), or the `tool` results at the end (`toolCallId`, `content`). The stored
@@ -69,6 +71,33 @@ export type Thread = Schemas['Thread'];
 export type ThreadPage = Schemas['ThreadPage'];
 export type ThreadState = Schemas['ThreadState'];
 export type ToolCall = Schemas['ToolCall'];
+/**
+ * `data-proposal` (review mode, instead of `data-state`): the AI's proposed change so far, then as
+ * stored, with the answer's id; `id` is always `proposal`.
+ */
+export type UiStreamDataProposal = Schemas['UiStreamDataProposal'];
+/**
+ * `data-state`: the thread's whole state after a change (the AI's, or the stored one at the end
+ * when it differs from what you sent); `id` is always `state`, so the message keeps only the
+ * latest.
+ */
+export type UiStreamDataState = Schemas['UiStreamDataState'];
+/** `error`: the answer failed after the stream began; your message is kept as `failed`. */
+export type UiStreamError = Schemas['UiStreamError'];
+/** `finish`: the answer is stored; `messageMetadata` names it. */
+export type UiStreamFinish = Schemas['UiStreamFinish'];
+export type UiStreamMetadata = Schemas['UiStreamMetadata'];
+/** One part of the UI message stream, as its `data:` line holds it. */
+export type UiStreamPart = Schemas['UiStreamPart'];
+export type UiStreamProposal = Schemas['UiStreamProposal'];
+/** `start`: the answer began (your message is stored). */
+export type UiStreamStart = Schemas['UiStreamStart'];
+/** `text-delta`: the next piece of the answer text. */
+export type UiStreamTextDelta = Schemas['UiStreamTextDelta'];
+/** `text-end`: the answer text is complete. */
+export type UiStreamTextEnd = Schemas['UiStreamTextEnd'];
+/** `text-start`: the answer text begins. */
+export type UiStreamTextStart = Schemas['UiStreamTextStart'];
 export type Usage = Schemas['Usage'];
 export type User = Schemas['User'];
 /** Validation failed: `message` repeats the first error; `errors` lists every field. */
@@ -116,6 +145,8 @@ export type MessageSiblingsParams = Query<'messages.siblings'>;
 export type MessageProposalAcceptParams = JsonBody<'messages.proposal.accept'>;
 /** The body of `client.protocols.agui`. */
 export type ProtocolAguiParams = JsonBody<'protocols.agui'>;
+/** The body of `client.protocols.uiStream`. */
+export type ProtocolUiStreamParams = JsonBody<'protocols.uiStream'>;
 
 // Streamed events.
 
@@ -131,9 +162,3 @@ export type MessageStreamEventName = MessageStreamEvent['event'];
  */
 export type MessageRegenerateStreamEvent = { [K in Schemas['StreamEventData']['type']]: { event: K; id: string; data: Extract<Schemas['StreamEventData'], { type: K }> } }[Schemas['StreamEventData']['type']];
 export type MessageRegenerateStreamEventName = MessageRegenerateStreamEvent['event'];
-/**
- * One server-sent event of `client.protocols.agui`: its name, its id (for `Last-Event-ID`) and its
- * data.
- */
-export type ProtocolAguiEvent = { [K in Schemas['StreamEventData']['type']]: { event: K; id: string; data: Extract<Schemas['StreamEventData'], { type: K }> } }[Schemas['StreamEventData']['type']];
-export type ProtocolAguiEventName = ProtocolAguiEvent['event'];

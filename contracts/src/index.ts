@@ -26,6 +26,15 @@ export {
   type StreamEventName,
 } from './messages/stream.js';
 
+export {
+  UiStreamInput,
+  UiStreamPart,
+  UiStreamMetadata,
+  UiStreamProposal,
+  UI_STREAM_MAX_MESSAGES,
+  uiMessageText,
+} from './protocols/ui-stream.js';
+
 import { getMe } from './auth/me.js';
 import { signIn } from './auth/sign-in.js';
 import { signOut } from './auth/sign-out.js';
@@ -45,7 +54,7 @@ import {
   rejectProposal,
   revertState,
 } from './state/operations.js';
-import { aguiRun } from './protocols/agui.js';
+import { protocols } from './protocols/index.js';
 import type { Operation } from './operation.js';
 
 /** Every operation, grouped as the tRPC router nests them. */
@@ -78,9 +87,7 @@ export const contracts = {
     siblings: listSiblings,
     proposal: { accept: acceptProposal, reject: rejectProposal },
   },
-  protocols: {
-    agui: aguiRun,
-  },
+  protocols,
 } as const;
 
 /** Whether a node of the contracts table is an operation (else a group of them). */

@@ -4,7 +4,7 @@ import { contracts } from '@ai-threads/contracts';
 import { apiTokensHandlers } from './api-tokens/api-tokens.router.js';
 import { authHandlers, meHandlers } from './auth/auth.router.js';
 import { messagesHandlers } from './messages/messages.router.js';
-import { aguiHandler } from './protocols/agui.router.js';
+import { protocolsHandlers } from './protocols/protocols.router.js';
 import { threadsHandlers } from './threads/threads.router.js';
 import { implement } from './trpc/implement.js';
 
@@ -14,7 +14,7 @@ export const appRouter = implement(contracts, {
   apiTokens: apiTokensHandlers,
   threads: threadsHandlers,
   messages: messagesHandlers,
-  protocols: { agui: aguiHandler },
+  protocols: protocolsHandlers,
 });
 
 export type AppRouter = typeof appRouter;

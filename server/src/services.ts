@@ -18,6 +18,7 @@ import { createMessagesService } from './messages/messages.service.js';
 import { createRedisEventLog } from './messages/shared-log.js';
 import { createStreamsService } from './messages/streams.service.js';
 import { createAguiService } from './protocols/agui.service.js';
+import { createUiStreamService } from './protocols/ui-stream.service.js';
 import { createStateService } from './state/state.service.js';
 import { createThreadsService } from './threads/threads.service.js';
 import type { Logger } from './logger.js';
@@ -81,6 +82,7 @@ export function createServices(deps: AppDeps) {
     runs,
     sharedLog,
   });
+  const state = createStateService({ db, stateLimits });
   const streams = createStreamsService({ db, messages, runs, leaseMs, sharedLog });
   return {
     metrics,
@@ -95,9 +97,10 @@ export function createServices(deps: AppDeps) {
     idempotency,
     threads: createThreadsService({ db, stateLimits, forgetAnswers: messages.forgetAnswers }),
     messages,
-    state: createStateService({ db, stateLimits }),
+    state,
     streams,
     agui: createAguiService({ db, messages, streams }),
+    uiStream: createUiStreamService({ streams, state, messages }),
     config,
     logger,
     database,

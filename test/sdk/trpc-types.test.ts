@@ -31,11 +31,11 @@ describe('the generated tRPC router type', () => {
     expectTypeOf<GeneratedClient['apiTokens']>().toEqualTypeOf<ServerClient['apiTokens']>();
     expectTypeOf<GeneratedClient['threads']>().toEqualTypeOf<ServerClient['threads']>();
     expectTypeOf<GeneratedClient['messages']>().toEqualTypeOf<ServerClient['messages']>();
+    expectTypeOf<GeneratedClient['protocols']>().toEqualTypeOf<ServerClient['protocols']>();
     // Nested groups are routers of their own on the client: `client.threads.state.revisions.list`.
     expectTypeOf<GeneratedClient['threads']['state']>().toEqualTypeOf<ServerClient['threads']['state']>();
     expectTypeOf<GeneratedClient['threads']['state']['revisions']>().toEqualTypeOf<ServerClient['threads']['state']['revisions']>();
     expectTypeOf<GeneratedClient['messages']['proposal']>().toEqualTypeOf<ServerClient['messages']['proposal']>();
-    expectTypeOf<GeneratedClient['protocols']>().toEqualTypeOf<ServerClient['protocols']>();
   });
 
   it('is the default router of createAiThreadsTRPCClient', () => {
@@ -80,6 +80,7 @@ describe('the generated tRPC router type', () => {
       'messages.proposal.accept': 'mutation',
       'messages.proposal.reject': 'mutation',
       'protocols.agui': 'subscription',
+      'protocols.uiStream': 'subscription',
     } satisfies { [P in ProcedurePaths<Kinds<GeneratedRouter>>]: string };
     expect(served).toEqual(generated);
   });

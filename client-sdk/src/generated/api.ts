@@ -488,6 +488,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ai/threads/{thread-id}/ui-stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer the AI SDK's useChat
+         * @description The AI SDK's UI message stream (protocol v1, header `x-vercel-ai-ui-message-stream: v1`) for `useChat` with `DefaultChatTransport`: it posts the last message of `messages` (a user message of text parts) to the thread, as `.../messages/stream` does, and answers `start`, `text-start`/`text-delta`/`text-end`, a `data-state` part with the whole state after each change (`data-proposal` in review mode), `finish` (the stored ids in `messageMetadata`), then `data: [DONE]`. The thread is the history: messages the client sends before the last are not read. `trigger: "regenerate-message"` with `messageId` answers a stored message again. Refusals are JSON errors before any part; a failure after the start is an `error` part.
+         */
+        post: operations["protocols.uiStream"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -907,6 +927,92 @@ export interface components {
             description: string;
             value: string;
         };
+        /** @description An AG-UI event (see docs.ag-ui.com); the `data:` line of each server-sent event. */
+        AguiEvent: {
+            /** @enum {string} */
+            type: "RUN_STARTED" | "STATE_SNAPSHOT" | "TEXT_MESSAGE_START" | "TEXT_MESSAGE_CONTENT" | "TEXT_MESSAGE_END" | "STATE_DELTA" | "TOOL_CALL_START" | "TOOL_CALL_ARGS" | "TOOL_CALL_END" | "CUSTOM" | "RUN_FINISHED" | "RUN_ERROR";
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description One part of the UI message stream, as its `data:` line holds it. */
+        UiStreamPart: components["schemas"]["UiStreamStart"] | components["schemas"]["UiStreamTextStart"] | components["schemas"]["UiStreamTextDelta"] | components["schemas"]["UiStreamTextEnd"] | components["schemas"]["UiStreamDataState"] | components["schemas"]["UiStreamDataProposal"] | components["schemas"]["UiStreamFinish"] | components["schemas"]["UiStreamError"];
+        /** @description `start`: the answer began (your message is stored). */
+        UiStreamStart: {
+            /** @constant */
+            type: "start";
+        };
+        /** @description `text-start`: the answer text begins. */
+        UiStreamTextStart: {
+            /** @constant */
+            type: "text-start";
+            /** @description The text part: `text-<your message id>`. */
+            id: string;
+        };
+        /** @description `text-delta`: the next piece of the answer text. */
+        UiStreamTextDelta: {
+            /** @constant */
+            type: "text-delta";
+            /** @description The text part: `text-<your message id>`. */
+            id: string;
+            delta: string;
+        };
+        /** @description `text-end`: the answer text is complete. */
+        UiStreamTextEnd: {
+            /** @constant */
+            type: "text-end";
+            /** @description The text part: `text-<your message id>`. */
+            id: string;
+        };
+        /** @description `data-state`: the thread's whole state after a change (the AI's, or the stored one at the end when it differs from what you sent); `id` is always `state`, so the message keeps only the latest. */
+        UiStreamDataState: {
+            /** @constant */
+            type: "data-state";
+            /** @constant */
+            id: "state";
+            data: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** @description `data-proposal` (review mode, instead of `data-state`): the AI's proposed change so far, then as stored, with the answer's id; `id` is always `proposal`. */
+        UiStreamDataProposal: {
+            /** @constant */
+            type: "data-proposal";
+            /** @constant */
+            id: "proposal";
+            data: components["schemas"]["UiStreamProposal"];
+        };
+        UiStreamProposal: {
+            /** @description The answer that holds the proposal (accept or reject it there); null until stored. */
+            message_id: number | null;
+            /** @description The JSON Patch from the state the AI started from to `proposed_state`. */
+            patch: components["schemas"]["JsonPatch"];
+            /** @description Any JSON object (bounded in size and nesting depth). */
+            proposed_state: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description `finish`: the answer is stored; `messageMetadata` names it. */
+        UiStreamFinish: {
+            /** @constant */
+            type: "finish";
+            /** @constant */
+            finishReason: "stop";
+            messageMetadata: components["schemas"]["UiStreamMetadata"];
+        };
+        UiStreamMetadata: {
+            /** @description Your message, as stored. */
+            created_message_id: number;
+            /** @description The answer, as stored (what `regenerate-message` takes as `messageId`). */
+            response_message_id: number;
+            /** @description The thread's state version after the answer. */
+            state_version: number | null;
+        };
+        /** @description `error`: the answer failed after the stream began; your message is kept as `failed`. */
+        UiStreamError: {
+            /** @constant */
+            type: "error";
+            errorText: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -930,6 +1036,8 @@ export interface components {
         "Set-Cookie-Cleared": string;
         /** @description The session cookie with a later expiry, when the call authenticated with a cookie and renewed its session. */
         "Set-Cookie-Renewed": string;
+        /** @description `v1`: the body is the AI SDK's UI message stream, protocol version 1. */
+        "X-Vercel-AI-UI-Message-Stream": "v1";
         /** @description The state version as a strong entity tag, `"<version>"`: send it back as `If-Match` to change the state. */
         ETag: string;
     };
@@ -4957,11 +5065,6 @@ export interface operations {
                  */
                 "Idempotency-Key"?: string;
                 /**
-                 * @description Resume a stream: the id of the last event received.
-                 * @example 41:1
-                 */
-                "Last-Event-ID"?: string;
-                /**
                  * @description The state's ETag as you last read it (`"3"`), or `*` for any version. Optional: without it (or the expected version in the body) the state is not checked; a stale one is a 412 and nothing is stored. Weak tags never match.
                  * @example "3"
                  */
@@ -4998,7 +5101,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Server-sent events, each with an `id`, an `event` name and one `data:` line of JSON: the schema is what a `data:` line holds, the event's data with its name in `type` (StreamEventData). */
+            /** @description Server-sent events of the AG-UI protocol: each `data:` line is one AG-UI event, named by its `type`. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5010,24 +5113,228 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "text/event-stream": components["schemas"]["AguiEvent"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No, unknown, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller or its token lacks the permission. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource for this caller. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy: the thread is answering an earlier message, or the idempotency key is in flight. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The state has changed since the version sent (`If-Match` or the expected version): the body and the `ETag` name the current version. Nothing was stored. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreconditionFailedBody"];
+                };
+            };
+            /** @description The body is over the size limit. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not UTF-8 JSON (send `Content-Type: application/json`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error, in the same shape: 500, or 503 (with `Retry-After`) while the database is unavailable. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "protocols.uiStream": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key and body within 24 hours replays the first answer.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The state's ETag as you last read it (`"3"`), or `*` for any version. Optional: without it (or the expected version in the body) the state is not checked; a stale one is a 412 and nothing is stored. Weak tags never match.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The id of one of your AI threads.
+                 * @example 1
+                 */
+                "thread-id": number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The chat's id on the client (useChat's `id`); the path names the thread. */
+                    id?: string;
+                    /** @description The client's messages. The last one, a user message of text parts, is posted (submit); the thread's stored history is what the model sees, never what the client sends. */
+                    messages: {
+                        id?: string;
+                        /** @enum {string} */
+                        role: "system" | "user" | "assistant";
+                        parts: {
+                            type: string;
+                            text?: string;
+                        }[];
+                    }[];
                     /**
-                     * @example id: 41:0
-                     *     event: message.created
-                     *     data: {"type":"message.created","id":41,"thread_id":1,"role":"user","content":"Make the form blue.","state":{"form":{"color":"red"}},"updated_state":null,"status":"pending","model":null,"usage":null,"latency_ms":null,"time_to_first_token_ms":null,"context_truncated":false,"error":null,"created_at":"2026-01-31T12:00:00.000Z"}
-                     *
-                     *     id: 41:1
-                     *     event: response.delta
-                     *     data: {"type":"response.delta","delta":"Done: "}
-                     *
-                     *     id: 41:2
-                     *     event: response.delta
-                     *     data: {"type":"response.delta","delta":"the form is blue."}
-                     *
-                     *     id: 41:3
-                     *     event: response.completed
-                     *     data: {"type":"response.completed","createdMessage":{"id":41,"thread_id":1,"role":"user","content":"Make the form blue.","state":{"form":{"color":"red"}},"updated_state":null,"status":"completed","model":null,"usage":null,"latency_ms":null,"time_to_first_token_ms":null,"context_truncated":false,"error":null,"created_at":"2026-01-31T12:00:00.000Z"},"responseMessage":{"id":42,"thread_id":1,"role":"assistant","content":"Done: the form is blue.","state":null,"updated_state":{"form":{"color":"blue"}},"status":"completed","model":"gpt-4o-mini","usage":{"prompt_tokens":52,"completion_tokens":7},"latency_ms":840,"time_to_first_token_ms":310,"context_truncated":false,"error":null,"created_at":"2026-01-31T12:00:00.000Z"}}
+                     * @description `submit-message` posts the last message; `regenerate-message` answers again the message `messageId` answered.
+                     * @default submit-message
+                     * @enum {string}
                      */
-                    "text/event-stream": components["schemas"]["StreamEventData"];
+                    trigger?: "submit-message" | "regenerate-message";
+                    /** @description `regenerate-message`: the stored id, as a string, of the assistant message to answer again (the finish part's `messageMetadata.response_message_id`). Not accepted with `submit-message` (editing is `parent_id` on .../messages). */
+                    messageId?: string;
+                    /** @description Optional state, as for creating a message (the app adds it to the body). */
+                    state?: {
+                        [key: string]: unknown;
+                    };
+                    /** @description Optional precondition, as for creating a message (REST also takes `If-Match`). */
+                    expected_state_version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The AI SDK's UI message stream (v1): each `data:` line is one part, named by its `type`, and the last line is `data: [DONE]`. Lines starting with `:` are comments (keep-alives). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Requests allowed per minute in this bucket. */
+                    "X-RateLimit-Limit": number;
+                    /** @description Requests left in this minute. */
+                    "X-RateLimit-Remaining": number;
+                    "X-Vercel-AI-UI-Message-Stream": components["headers"]["X-Vercel-AI-UI-Message-Stream"];
+                    "Set-Cookie": components["headers"]["Set-Cookie-Renewed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example data: {"type":"start"}
+                     *
+                     *     data: {"type":"data-state","id":"state","data":{"form":{"color":"blue"}}}
+                     *
+                     *     data: {"type":"text-start","id":"text-41"}
+                     *
+                     *     data: {"type":"text-delta","id":"text-41","delta":"Done: "}
+                     *
+                     *     data: {"type":"text-delta","id":"text-41","delta":"the form is blue."}
+                     *
+                     *     data: {"type":"text-end","id":"text-41"}
+                     *
+                     *     data: {"type":"finish","finishReason":"stop","messageMetadata":{"created_message_id":41,"response_message_id":42,"state_version":4}}
+                     *
+                     *     data: [DONE]
+                     */
+                    "text/event-stream": components["schemas"]["UiStreamPart"];
                 };
             };
             /** @description The body is not valid JSON. */

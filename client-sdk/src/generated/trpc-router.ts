@@ -620,6 +620,115 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        ProtocolsUiStreamInput: {
+            threadId: number;
+            /** @description The chat's id on the client (useChat's `id`); the path names the thread. */
+            id?: string;
+            /** @description The client's messages. The last one, a user message of text parts, is posted (submit); the thread's stored history is what the model sees, never what the client sends. */
+            messages: {
+                id?: string;
+                /** @enum {string} */
+                role: "system" | "user" | "assistant";
+                parts: {
+                    type: string;
+                    text?: string;
+                }[];
+            }[];
+            /**
+             * @description `submit-message` posts the last message; `regenerate-message` answers again the message `messageId` answered.
+             * @default submit-message
+             * @enum {string}
+             */
+            trigger?: "submit-message" | "regenerate-message";
+            /** @description `regenerate-message`: the stored id, as a string, of the assistant message to answer again (the finish part's `messageMetadata.response_message_id`). Not accepted with `submit-message` (editing is `parent_id` on .../messages). */
+            messageId?: string;
+            /** @description Optional state, as for creating a message (the app adds it to the body). */
+            state?: {
+                [key: string]: unknown;
+            };
+            /** @description Optional precondition, as for creating a message (REST also takes `If-Match`). */
+            expected_state_version?: number;
+            lastEventId?: unknown;
+        };
+        /** @description One part of the UI message stream, as its `data:` line holds it. */
+        UiStreamPart: components["schemas"]["UiStreamStart"] | components["schemas"]["UiStreamTextStart"] | components["schemas"]["UiStreamTextDelta"] | components["schemas"]["UiStreamTextEnd"] | components["schemas"]["UiStreamDataState"] | components["schemas"]["UiStreamDataProposal"] | components["schemas"]["UiStreamFinish"] | components["schemas"]["UiStreamError"];
+        /** @description `start`: the answer began (your message is stored). */
+        UiStreamStart: {
+            /** @constant */
+            type: "start";
+        };
+        /** @description `text-start`: the answer text begins. */
+        UiStreamTextStart: {
+            /** @constant */
+            type: "text-start";
+            /** @description The text part: `text-<your message id>`. */
+            id: string;
+        };
+        /** @description `text-delta`: the next piece of the answer text. */
+        UiStreamTextDelta: {
+            /** @constant */
+            type: "text-delta";
+            /** @description The text part: `text-<your message id>`. */
+            id: string;
+            delta: string;
+        };
+        /** @description `text-end`: the answer text is complete. */
+        UiStreamTextEnd: {
+            /** @constant */
+            type: "text-end";
+            /** @description The text part: `text-<your message id>`. */
+            id: string;
+        };
+        /** @description `data-state`: the thread's whole state after a change (the AI's, or the stored one at the end when it differs from what you sent); `id` is always `state`, so the message keeps only the latest. */
+        UiStreamDataState: {
+            /** @constant */
+            type: "data-state";
+            /** @constant */
+            id: "state";
+            data: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** @description `data-proposal` (review mode, instead of `data-state`): the AI's proposed change so far, then as stored, with the answer's id; `id` is always `proposal`. */
+        UiStreamDataProposal: {
+            /** @constant */
+            type: "data-proposal";
+            /** @constant */
+            id: "proposal";
+            data: components["schemas"]["UiStreamProposal"];
+        };
+        UiStreamProposal: {
+            /** @description The answer that holds the proposal (accept or reject it there); null until stored. */
+            message_id: number | null;
+            /** @description The JSON Patch from the state the AI started from to `proposed_state`. */
+            patch: components["schemas"]["JsonPatch"];
+            /** @description Any JSON object (bounded in size and nesting depth). */
+            proposed_state: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description `finish`: the answer is stored; `messageMetadata` names it. */
+        UiStreamFinish: {
+            /** @constant */
+            type: "finish";
+            /** @constant */
+            finishReason: "stop";
+            messageMetadata: components["schemas"]["UiStreamMetadata"];
+        };
+        UiStreamMetadata: {
+            /** @description Your message, as stored. */
+            created_message_id: number;
+            /** @description The answer, as stored (what `regenerate-message` takes as `messageId`). */
+            response_message_id: number;
+            /** @description The thread's state version after the answer. */
+            state_version: number | null;
+        };
+        /** @description `error`: the answer failed after the stream began; your message is kept as `failed`. */
+        UiStreamError: {
+            /** @constant */
+            type: "error";
+            errorText: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -733,5 +842,7 @@ export type AppRouter = TRPCBuiltRouter<Root, {
   protocols: {
     /** Run the AI on a thread, in AG-UI. `POST /ai/threads/{thread-id}/agui` on REST. */
     agui: TRPCSubscriptionProcedure<Def<Schemas['ProtocolsAguiInput'], AsyncIterable<{ id: string; data: Schemas['AguiEvent'] }, void, unknown>>>;
+    /** Answer the AI SDK's useChat. `POST /ai/threads/{thread-id}/ui-stream` on REST. */
+    uiStream: TRPCSubscriptionProcedure<Def<Schemas['ProtocolsUiStreamInput'], AsyncIterable<{ id: string; data: Schemas['UiStreamPart'] }, void, unknown>>>;
   };
 }>;

@@ -13,6 +13,7 @@ import {
   StreamEventData,
   ValidationErrorBody,
   type Operation,
+  type StreamFraming,
 } from '@ai-threads/contracts';
 import type { z } from 'zod';
 import { createSchema } from 'zod-openapi';
@@ -61,6 +62,12 @@ const TAGS = [
   { name: 'API tokens', description: 'Personal API tokens, for scripts and servers; each holds a subset of your permissions.' },
   { name: 'Threads', description: 'AI conversation threads: instructions, metadata and the state the AI shares with your UI.' },
   { name: 'Messages', description: "The messages of a thread and the AI's answers, as JSON or streamed as server-sent events." },
+  {
+    name: 'Protocols',
+    description:
+      "Front-end ecosystems' own streaming protocols over a thread (the AI SDK's UI message stream): the same answer as " +
+      '.../messages/stream, told in the protocol each client library reads.',
+  },
   {
     name: 'State',
     description:
@@ -125,6 +132,11 @@ const HEADERS: Record<string, Json> = {
     description: 'The session cookie with a later expiry, when the call authenticated with a cookie and renewed its session.',
     schema: { type: 'string' },
   },
+  'X-Vercel-AI-UI-Message-Stream': {
+    description: "`v1`: the body is the AI SDK's UI message stream, protocol version 1.",
+    required: true,
+    schema: { type: 'string', enum: ['v1'] },
+  },
   ETag: {
     description: 'The state version as a strong entity tag, `"<version>"`: send it back as `If-Match` to change the state.',
     required: true,
@@ -178,6 +190,7 @@ function errorStatuses(op: Operation): number[] {
 function successHeaders(op: Operation): Json {
   const headers: Json = { 'X-Request-Id': header('X-Request-Id'), ...rateLimited(true) };
   if (WITH_ETAG.has(op)) headers['ETag'] = header('ETag');
+  if (op.framing === 'ui-message-stream') headers['X-Vercel-AI-UI-Message-Stream'] = header('X-Vercel-AI-UI-Message-Stream');
   if (op.idempotent && op.transport !== 'sse') headers['Idempotent-Replayed'] = header('Idempotent-Replayed');
   if (op.name === 'auth.signUp' || op.name === 'auth.signIn') headers['Set-Cookie'] = header('Set-Cookie-Session');
   else if (op.name === 'auth.signOut') headers['Set-Cookie'] = header('Set-Cookie-Cleared');
@@ -296,16 +309,51 @@ function streamExample(): string {
   return events.map(([event, data], seq) => `id: 41:${seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`).join('');
 }
 
+/** An example of the UI message stream: its `data:` lines, then `[DONE]`. */
+function uiStreamExample(): string {
+  const parts: Json[] = [
+    { type: 'start' },
+    { type: 'data-state', id: 'state', data: { form: { color: 'blue' } } },
+    { type: 'text-start', id: 'text-41' },
+    { type: 'text-delta', id: 'text-41', delta: 'Done: ' },
+    { type: 'text-delta', id: 'text-41', delta: 'the form is blue.' },
+    { type: 'text-end', id: 'text-41' },
+    { type: 'finish', finishReason: 'stop', messageMetadata: { created_message_id: 41, response_message_id: 42, state_version: 4 } },
+  ];
+  return `${parts.map((part) => `data: ${JSON.stringify(part)}\n\n`).join('')}data: [DONE]\n\n`;
+}
+
+/** What the document says of each framing's answer; the schema is always what one `data:` line holds. */
+const FRAMING_ANSWERS: Record<StreamFraming, { description: string; example?: () => string }> = {
+  events: {
+    description:
+      'Server-sent events, each with an `id`, an `event` name and one `data:` line of JSON: the schema is what a ' +
+      "`data:` line holds, the event's data with its name in `type` (StreamEventData).",
+    example: streamExample,
+  },
+  'ag-ui': {
+    description: 'Server-sent events of the AG-UI protocol: each `data:` line is one AG-UI event, named by its `type`.',
+  },
+  'ui-message-stream': {
+    description:
+      "The AI SDK's UI message stream (v1): each `data:` line is one part, named by its `type`, and the last line is " +
+      '`data: [DONE]`. Lines starting with `:` are comments (keep-alives).',
+    example: uiStreamExample,
+  },
+};
+
 /**
- * The data of the stream's events, one component per event, in a union on `type`. The union is
+ * The data of a stream's events, one component per event, in a union on `type`. The union is
  * `anyOf` and its members leave out `type: object`, so that the schema holds under both readings
  * tools give a 3.1 `text/event-stream` schema: generators (hey-api, openapi-typescript) apply it to
  * each `data:` line, an object, and infer the object from `properties`; validating proxies (Prism)
  * apply it to the whole body, text, which `properties` and `required` do not constrain.
  */
-function streamDataSchema(schemas: Record<string, unknown>): Json {
-  const union = componentSchema(StreamEventData, schemas) as Json & { $ref?: string };
-  const definition = schemas['StreamEventData'] as Json & { oneOf?: Json[]; anyOf?: Json[] };
+function streamDataSchema(schemas: Record<string, unknown>, data: z.ZodType): Json {
+  const union = componentSchema(data, schemas) as Json & { $ref?: string };
+  const id = String(union.$ref ?? '').replace('#/components/schemas/', '');
+  const definition = schemas[id] as (Json & { oneOf?: Json[]; anyOf?: Json[] }) | undefined;
+  if (!definition) throw new Error(`A stream's data must be a named schema (.meta({ id })), not ${JSON.stringify(union)}`);
   delete definition['type'];
   if (definition.oneOf) {
     definition.anyOf = definition.oneOf;
@@ -319,9 +367,19 @@ function streamDataSchema(schemas: Record<string, unknown>): Json {
   return union;
 }
 
+const LAST_EVENT_ID: Json = {
+  name: 'Last-Event-ID',
+  in: 'header',
+  required: false,
+  description: 'Resume a stream: the id of the last event received.',
+  schema: { type: 'string', maxLength: 64 },
+  example: '41:1',
+};
+
 /**
  * A streamed operation (not served by trpc-to-openapi): its path parameters, JSON body, the
- * Last-Event-ID header, and a `text/event-stream` answer whose events' data are StreamEventData.
+ * Last-Event-ID header (for `events` streams, the resumable ones), and a `text/event-stream`
+ * answer whose `data:` lines are the framing's: StreamEventData, or the contract's output.
  */
 function streamOperation(op: Operation, schemas: Record<string, unknown>): Json {
   const input = componentSchema(op.input, schemas, 'input') as Json & { properties?: Record<string, Json>; required?: string[] };
@@ -329,6 +387,8 @@ function streamOperation(op: Operation, schemas: Record<string, unknown>): Json 
   const properties = Object.fromEntries(Object.entries(input.properties ?? {}).filter(([name]) => !hidden.has(name)));
   const required = (input.required ?? []).filter((name) => !hidden.has(name));
   const body = { type: 'object', properties, required };
+  const framing = op.framing ?? 'events';
+  const answer = FRAMING_ANSWERS[framing];
   return {
     operationId: op.name,
     summary: op.summary,
@@ -339,23 +399,19 @@ function streamOperation(op: Operation, schemas: Record<string, unknown>): Json 
     parameters: [
       ...Object.values(op.pathParams).map((name) => pathParameter(name)),
       ...(op.idempotent ? [IDEMPOTENCY_KEY] : []),
-      {
-        name: 'Last-Event-ID',
-        in: 'header',
-        required: false,
-        description: 'Resume a stream: the id of the last event received.',
-        schema: { type: 'string', maxLength: 64 },
-        example: '41:1',
-      },
+      ...(framing === 'events' ? [LAST_EVENT_ID] : []),
     ],
     requestBody: { required: required.length > 0, content: { 'application/json': { schema: body } } },
     responses: {
       [String(op.successStatus)]: {
-        description:
-          'Server-sent events, each with an `id`, an `event` name and one `data:` line of JSON: the schema is what a ' +
-          "`data:` line holds, the event's data with its name in `type` (StreamEventData).",
+        description: answer.description,
         headers: successHeaders(op),
-        content: { 'text/event-stream': { schema: streamDataSchema(schemas), example: streamExample() } },
+        content: {
+          'text/event-stream': {
+            schema: streamDataSchema(schemas, framing === 'events' ? StreamEventData : op.output),
+            ...(answer.example ? { example: answer.example() } : {}),
+          },
+        },
       },
       ...Object.fromEntries(errorStatuses(op).map((status) => [String(status), errorResponse(status, op)])),
       default: DEFAULT_ERROR,

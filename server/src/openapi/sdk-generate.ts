@@ -84,7 +84,12 @@ interface Method {
   pathParams: string[];
   body?: { type: string; optional: boolean } | undefined;
   query?: { type: string; optional: boolean } | undefined;
-  returns: { kind: 'json'; type: string } | { kind: 'void' } | { kind: 'page'; item: string } | { kind: 'stream'; event: string };
+  returns:
+    | { kind: 'json'; type: string }
+    | { kind: 'void' }
+    | { kind: 'page'; item: string }
+    | { kind: 'stream'; event: string }
+    | { kind: 'data-stream'; part: string };
 }
 
 /** Alias → what it stands for, with its doc comment, in the generated types.ts. */
@@ -185,6 +190,12 @@ class RestModel {
     const content = responses[String(op.successStatus)]?.content ?? {};
     if (op.transport === 'sse') {
       const ref = content['text/event-stream']?.schema?.['$ref'];
+      if ((op.framing ?? 'events') !== 'events') {
+        // DataStream (src/core/data-stream.ts) reads any stream of plain `data:` lines of JSON, to
+        // `[DONE]` or the end: each line is one of the contract's output (a named schema).
+        if (typeof ref !== 'string') throw new Error(`${op.name}: a ${op.framing} stream's data must be a named schema`);
+        return { kind: 'data-stream', part: ref.slice(REF.length) };
+      }
       // MessageStream (src/core/streaming.ts) knows these events' names and how a stream ends.
       // Each `data:` line is one StreamEventData, named by its `type` (the SSE event name).
       if (ref !== `${REF}StreamEventData`) throw new Error(`${op.name}: MessageStream reads StreamEventData events only, not ${String(ref)}`);
@@ -287,6 +298,14 @@ function methodSource(method: Method): string {
       call = `this._client.getAPIList<${method.returns.item}>(${urlPath}, { ...${method.query ? 'query' : '{}'} }, options)`;
       notes.push('Await the result for the first page, or iterate it for every item of every page.');
       break;
+    case 'data-stream':
+      returns = `DataStream<${method.returns.part}>`;
+      call = `this._client.postDataStream<${method.returns.part}>(${urlPath}, ${method.body ? 'body' : 'undefined'}, options)`;
+      notes.push(
+        'The request is sent when you start reading: `for await (const part of stream)`; the stream ends after the last ' +
+          'part and is not resumed.',
+      );
+      break;
     case 'stream':
       returns = 'MessageStream';
       call = `this._client.postStream(${urlPath}, ${method.body ? 'body' : 'undefined'}, options)`;
@@ -301,7 +320,7 @@ function methodSource(method: Method): string {
     }
   }
   if (op.successStatus === 204) notes.push('Answers 204, no content.');
-  if (op.idempotent && method.returns.kind !== 'stream') notes.push('The SDK sends one `Idempotency-Key` per call and the same one on every retry, so a retry never stores twice.');
+  if (op.idempotent && method.returns.kind !== 'stream' && method.returns.kind !== 'data-stream') notes.push('The SDK sends one `Idempotency-Key` per call and the same one on every retry, so a retry never stores twice.');
   args.push(`options?: RequestOptions`);
   const doc = docComment([sentence(op.summary), op.description, ...notes, `\`${op.method} ${op.path}\``], '  ');
   return `${doc}  ${method.name}(${args.join(', ')}): ${returns} {\n    return ${call};\n  }`;
@@ -322,11 +341,14 @@ function resourceFile(group: Group): string {
     const r = method.returns;
     if (r.kind === 'json') types.add(r.type);
     if (r.kind === 'page') types.add(r.item);
-    core.add(r.kind === 'page' ? 'PagePromise' : r.kind === 'stream' ? 'MessageStream' : 'APIPromise');
+    if (r.kind === 'data-stream') types.add(r.part);
+    const CORE = { page: 'PagePromise', stream: 'MessageStream', 'data-stream': 'DataStream', json: 'APIPromise', void: 'APIPromise' } as const;
+    core.add(CORE[r.kind]);
   }
   const usesPath = group.methods.some((m) => m.pathParams.length > 0);
   const imports = [
     core.has('APIPromise') && "import type { APIPromise } from '../core/api-promise.js';",
+    core.has('DataStream') && "import type { DataStream } from '../core/data-stream.js';",
     core.has('PagePromise') && "import type { PagePromise } from '../core/pagination.js';",
     "import type { RequestOptions } from '../core/request-options.js';",
     `import { APIResource${usesPath ? ', path' : ''} } from '../core/resource.js';`,

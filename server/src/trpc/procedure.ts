@@ -121,8 +121,8 @@ function fromTrustedOrigin(ctx: Context): boolean {
 }
 
 /** 422 for a body field that contradicts the path (recorded by the SSE routes), before the input's own rules. */
-const pathAgreement = t.middleware(async ({ next, getRawInput }) => {
-  const conflicts = pathConflictsOf(await getRawInput().catch(() => undefined));
+const pathAgreement = t.middleware(async ({ ctx, next, getRawInput }) => {
+  const conflicts = ctx.face === 'rest' ? pathConflictsOf(await getRawInput().catch(() => undefined)) : undefined;
   if (conflicts) throw new AppError('validation', { fields: conflicts });
   return next();
 });
