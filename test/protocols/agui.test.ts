@@ -6,8 +6,9 @@ import type { BaseEvent, Message as AguiMessage } from '@ag-ui/client';
 import { HttpAgent as LegacyHttpAgent } from 'agui-client-legacy';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { AiThreads } from '@ai-threads/sdk';
 import { harness } from '../support/harness.js';
-import { expectNothingStored, expectRestError } from '../support/helpers.js';
+import { expectNothingStored, expectRestError, subscriptionClient } from '../support/helpers.js';
 
 const tool = (name: string, args: object) => ({ type: 'tool_calls' as const, calls: [{ name, arguments: args }] });
 const FOCUS_FIELD = {
@@ -292,5 +293,40 @@ describe('AG-UI: POST /ai/threads/{id}/agui with @ag-ui/client', async () => {
     expect(types.at(-1)).toBe('RUN_FINISHED');
     expect(a.state).toEqual((await threadState(id)).state);
     expect(a.state).toEqual({ form: { color: 'red', email: 'ada@example.com' } });
+  });
+
+  it('the SDK reads the same events as a DataStream', async () => {
+    const id = await newThread();
+    fake.script({ type: 'text', content: 'From the SDK.' });
+    const client = new AiThreads({ baseURL: app.url, apiKey: user.token, maxRetries: 0 });
+    const events = [];
+    const stream = client.protocols.agui(id, { runId: 'sdk-run', messages: [{ id: 'sdk-1', role: 'user', content: 'hello from the SDK' }] });
+    for await (const event of stream) events.push(event);
+    expect(events[0]).toMatchObject({ type: 'RUN_STARTED', threadId: String(id), runId: 'sdk-run' });
+    expect(events.at(-1)).toMatchObject({ type: 'RUN_FINISHED' });
+    expect(events.filter((e) => e.type === 'TEXT_MESSAGE_CONTENT').map((e) => e['delta']).join('')).toBe('From the SDK.');
+  });
+
+  it('the tRPC subscription yields the same events', async () => {
+    const id = await newThread();
+    fake.script({ type: 'text', content: 'Over tRPC.' });
+    const client = subscriptionClient(app, user.token);
+    const types = await new Promise<string[]>((resolve, reject) => {
+      const seen: string[] = [];
+      const subscription = client.protocols.agui.subscribe(
+        { threadId: id, runId: 'trpc-run', messages: [{ id: 't-1', role: 'user', content: 'hello over tRPC' }] },
+        {
+          onData: ({ data }) => {
+            seen.push(data.type);
+            if (data.type === 'RUN_FINISHED' || data.type === 'RUN_ERROR') {
+              subscription.unsubscribe();
+              resolve(seen);
+            }
+          },
+          onError: reject,
+        },
+      );
+    });
+    expect(types).toEqual(['RUN_STARTED', 'STATE_SNAPSHOT', 'TEXT_MESSAGE_START', 'TEXT_MESSAGE_CONTENT', 'TEXT_MESSAGE_CONTENT', 'TEXT_MESSAGE_END', 'RUN_FINISHED']);
   });
 });
