@@ -1,0 +1,92 @@
+// The shell: who is signed in (sign-up / sign-in until someone is), the list of threads, and the
+// open thread. Where we are lives in the URL's hash (`#/threads/12`), so a thread can be
+// bookmarked and the service only needs to serve `/`.
+import { useCallback, useEffect, useState } from 'react';
+import { api, type User } from './api';
+import { AuthScreen } from './AuthScreen';
+import { describeError } from './errors';
+import { ThreadList } from './ThreadList';
+import { ThreadView } from './ThreadView';
+
+function threadIdOf(hash: string): number | null {
+  const match = /^#\/threads\/(\d+)$/.exec(hash);
+  return match ? Number(match[1]) : null;
+}
+
+function useHashRoute(): [number | null, (id: number | null) => void] {
+  const [hash, setHash] = useState(window.location.hash);
+  useEffect(() => {
+    const onChange = () => setHash(window.location.hash);
+    window.addEventListener('hashchange', onChange);
+    return () => window.removeEventListener('hashchange', onChange);
+  }, []);
+  const go = useCallback((id: number | null) => {
+    window.location.hash = id === null ? '#/' : `#/threads/${id}`;
+  }, []);
+  return [threadIdOf(hash), go];
+}
+
+export function App() {
+  // undefined: not known yet; null: nobody is signed in.
+  const [user, setUser] = useState<User | null | undefined>(undefined);
+  const [startupError, setStartupError] = useState<string | null>(null);
+  const [threadId, openThread] = useHashRoute();
+
+  useEffect(() => {
+    api.me.get.query({}).then(
+      (me) => setUser(me.user),
+      (error: unknown) => {
+        const problem = describeError(error);
+        if (problem.status === 401) setUser(null);
+        else setStartupError(problem.text);
+      },
+    );
+  }, []);
+
+  const signedOut = useCallback(() => setUser(null), []);
+
+  const signOut = async () => {
+    await api.auth.signOut.mutate({}).catch(() => undefined);
+    setUser(null);
+    openThread(null);
+  };
+
+  if (startupError) {
+    return (
+      <main className="centered">
+        <h1>Form copilot</h1>
+        <p role="alert">{startupError}</p>
+      </main>
+    );
+  }
+  if (user === undefined) return <main className="centered" aria-busy="true">Loading…</main>;
+  if (user === null) return <AuthScreen onSignedIn={setUser} />;
+
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <a className="brand" href="#/">
+          Form copilot
+        </a>
+        <span className="who">{user.email}</span>
+        <button type="button" className="secondary" onClick={() => void signOut()}>
+          Sign out
+        </button>
+      </header>
+      <div className={threadId === null ? 'layout no-thread' : 'layout with-thread'}>
+        <ThreadList currentId={threadId} onOpen={openThread} onSignedOut={signedOut} />
+        {threadId === null ? (
+          <main className="empty" id="main">
+            <h1>Fill in a form with an AI copilot</h1>
+            <p>
+              Create a thread, then ask in the chat, for example <q>set form.color to blue</q>. The copilot changes the form
+              beside the chat; you can edit it too, review its changes, and go back in history.
+            </p>
+          </main>
+        ) : (
+          <ThreadView key={threadId} threadId={threadId} onSignedOut={signedOut} onClose={() => openThread(null)} />
+        )}
+      </div>
+    </div>
+  );
+}
