@@ -272,13 +272,17 @@ export function ThreadView({ threadId, onSignedOut, onClose }: Props) {
 
   const setReviewMode = useCallback(
     async (review: boolean) => {
+      const mode = review ? 'review' : 'auto';
+      // Shown at once; the service's answer (or, on a refusal, the thread as it is) follows.
+      setThread((current) => (current ? { ...current, state_review: mode } : current));
       try {
-        setThread(await api.threads.update.mutate({ threadId, state_review: review ? 'review' : 'auto' }));
+        setThread(await api.threads.update.mutate({ threadId, state_review: mode }));
       } catch (error) {
         fail(error);
+        await reload().catch(() => undefined);
       }
     },
-    [threadId, fail],
+    [threadId, fail, reload],
   );
 
   // ---- review and history ---------------------------------------------------------------------

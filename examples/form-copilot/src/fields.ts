@@ -60,10 +60,15 @@ export const FORM: readonly FieldGroup[] = [
 
 export const FIELDS: readonly Field[] = FORM.flatMap((group) => group.fields);
 
-/** The label a person knows a place in the state by: a field's label, else the pointer itself. */
+/**
+ * The label a person knows a place in the state by: a field's label, a group's legend when the
+ * place holds several fields (`/form/address` for the address), else the pointer itself.
+ */
 export function labelOf(pointer: string): string {
   const field = FIELDS.find((f) => f.pointer === pointer || pointer.startsWith(`${f.pointer}/`));
-  return field ? field.label : pointer;
+  if (field) return field.label;
+  const group = FORM.find((g) => g.fields.some((f) => f.pointer.startsWith(`${pointer}/`)));
+  return group ? group.legend : pointer;
 }
 
 /** How a value reads on the review and conflict screens. */
