@@ -31,6 +31,9 @@ export function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
   const [startupError, setStartupError] = useState<string | null>(null);
   const [threadId, openThread] = useHashRoute();
+  // Counts the open thread's changes, so that the list shows its new title, count and version.
+  const [changes, setChanges] = useState(0);
+  const changed = useCallback(() => setChanges((n) => n + 1), []);
 
   useEffect(() => {
     api.me.get.query({}).then(
@@ -74,7 +77,7 @@ export function App() {
         </button>
       </header>
       <div className={threadId === null ? 'layout no-thread' : 'layout with-thread'}>
-        <ThreadList currentId={threadId} onOpen={openThread} onSignedOut={signedOut} />
+        <ThreadList currentId={threadId} refreshKey={changes} onOpen={openThread} onSignedOut={signedOut} />
         {threadId === null ? (
           <main className="empty" id="main">
             <h1>Fill in a form with an AI copilot</h1>
@@ -84,7 +87,7 @@ export function App() {
             </p>
           </main>
         ) : (
-          <ThreadView key={threadId} threadId={threadId} onSignedOut={signedOut} onClose={() => openThread(null)} />
+          <ThreadView key={threadId} threadId={threadId} onSignedOut={signedOut} onChanged={changed} onClose={() => openThread(null)} />
         )}
       </div>
     </div>

@@ -6,11 +6,13 @@ import { describeError } from './errors';
 
 interface Props {
   currentId: number | null;
+  /** Changes when the open thread changed: the list is read again. */
+  refreshKey: number;
   onOpen: (id: number) => void;
   onSignedOut: () => void;
 }
 
-export function ThreadList({ currentId, onOpen, onSignedOut }: Props) {
+export function ThreadList({ currentId, refreshKey, onOpen, onSignedOut }: Props) {
   const [threads, setThreads] = useState<ThreadSummary[] | null>(null);
   const [title, setTitle] = useState('');
   const [review, setReview] = useState(false);
@@ -24,8 +26,8 @@ export function ThreadList({ currentId, onOpen, onSignedOut }: Props) {
 
   useEffect(() => {
     api.threads.list.query({ limit: 50 }).then((page) => setThreads(page.data), fail);
-    // The list is read again when the open thread changes (a new thread, a new title).
-  }, [currentId]);
+    // Read again when another thread opens or the open one changes.
+  }, [currentId, refreshKey]);
 
   const create = async (event: FormEvent) => {
     event.preventDefault();

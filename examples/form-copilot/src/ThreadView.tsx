@@ -31,6 +31,8 @@ export type Highlight = 'ai' | 'proposed';
 interface Props {
   threadId: number;
   onSignedOut: () => void;
+  /** Called after the thread was read again (a reply, a save...), for the list beside it. */
+  onChanged: () => void;
   onClose: () => void;
 }
 
@@ -43,7 +45,7 @@ interface StreamHandlers {
 /** Starts one streamed answer (a new message, or a regenerated answer) with these handlers. */
 type StartStream = (handlers: StreamHandlers) => { unsubscribe: () => void };
 
-export function ThreadView({ threadId, onSignedOut, onClose }: Props) {
+export function ThreadView({ threadId, onSignedOut, onChanged, onClose }: Props) {
   const [thread, setThread] = useState<Thread | null>(null);
   const [messages, setMessages] = useState<Message[]>([]);
   const [server, setServerState] = useState<ThreadState | null>(null);
@@ -92,7 +94,8 @@ export function ThreadView({ threadId, onSignedOut, onClose }: Props) {
     setMessages(page.data);
     setServer(state);
     setHistoryKey((key) => key + 1);
-  }, [threadId, setServer]);
+    onChanged();
+  }, [threadId, setServer, onChanged]);
 
   useEffect(() => {
     reload().catch((error: unknown) => fail(error));

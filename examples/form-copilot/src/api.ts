@@ -30,7 +30,6 @@ export type Message = Output<Api['messages']['get']>;
 export type ThreadState = Output<Api['threads']['state']['get']>;
 export type Revision = Output<Api['threads']['state']['revisions']['list']>['data'][number];
 export type JsonPatch = NonNullable<Message['state_patch']>;
-export type Proposal = NonNullable<Message['proposal']>;
 export type State = NonNullable<ThreadState['state']>;
 
 // `subscribe` is overloaded; the form without callbacks is an async iterable of tracked events.

@@ -1,7 +1,7 @@
 // The form the copilot fills in: its fields, each bound to a place in the thread's state (a JSON
 // Pointer under /form). Edit here to change the form; the screen, the highlights, the conflict and
 // review screens all read this list.
-export type FieldKind = 'text' | 'email' | 'tel' | 'textarea' | 'select' | 'checkbox' | 'items';
+type FieldKind = 'text' | 'email' | 'tel' | 'textarea' | 'select' | 'checkbox' | 'items';
 
 export interface Field {
   pointer: string;
@@ -77,6 +77,9 @@ export function display(value: unknown): string {
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   if (typeof value === 'string') return value;
   if (Array.isArray(value) && value.every(isItem)) return value.map((item) => `${item.quantity} × ${item.name}`).join(', ') || '(none)';
+  if (typeof value === 'object' && !Array.isArray(value)) {
+    return Object.entries(value).map(([key, inner]) => `${key}: ${display(inner)}`).join(', ') || '(empty)';
+  }
   return JSON.stringify(value);
 }
 

@@ -10,7 +10,7 @@ export function isObject(value: Json): value is Record<string, Json> {
 }
 
 /** `/form/address/city` → `['form', 'address', 'city']` (RFC 6901 unescaping). */
-export function tokensOf(pointer: string): string[] {
+function tokensOf(pointer: string): string[] {
   if (pointer === '') return [];
   return pointer
     .slice(1)
