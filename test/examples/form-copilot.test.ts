@@ -42,7 +42,7 @@ const tool = (patch: object): FakeStep => ({ type: 'tool_calls', calls: [{ name:
 const text = (content: string): FakeStep => ({ type: 'text', content });
 
 ensureBuilt();
-const { app, fake } = await harness();
+const { app, fake, startApp } = await harness();
 
 describe('GET / serves the example app', () => {
   it('serves the page and its assets with strict headers, and leaves the API routes as they were', async () => {
@@ -101,7 +101,7 @@ describeInBrowser('the form copilot in a browser', () => {
     const created = await browser.newContext({ viewport });
     await created.route('**/*', (route) => {
       const url = route.request().url();
-      if (url.startsWith(`${app.url}/`)) return route.continue();
+      if (url.startsWith('http://127.0.0.1:')) return route.continue();
       problems.push(`request elsewhere: ${url}`);
       return route.abort();
     });
@@ -326,6 +326,26 @@ describeInBrowser('the form copilot in a browser', () => {
       await phone.close();
     }
     expect(problems).toEqual([]);
+  });
+
+  it('works with the offline model (no AI key): "set form.color to blue"', async () => {
+    const offline = await startApp({ model: 'offline' });
+    const fresh = await newContext();
+    try {
+      const shown = await fresh.newPage();
+      await shown.goto(`${offline.url}/`);
+      await shown.getByLabel('Email').fill(uniqueEmail('offline'));
+      await shown.getByLabel('Password').fill(PASSWORD);
+      await shown.getByRole('button', { name: 'Create account' }).click();
+      await shown.getByRole('button', { name: 'Create thread' }).click();
+      await version(shown, 1);
+      await send(shown, 'set form.color to blue');
+      await shown.locator('[data-pointer="/form/color"][data-highlight="ai"]').waitFor(WAIT);
+      await waitForValue(shown, '/form/color', 'blue');
+      await version(shown, 2);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('README screenshot', async () => {
