@@ -311,6 +311,56 @@ describeInBrowser('the form copilot in a browser', () => {
     await page.getByRole('alert').getByRole('button', { name: 'Dismiss' }).click();
   });
 
+  /** A new browser, signed up on `target`, on a new thread. */
+  async function onNewThread(target: { url: string }, who: string): Promise<{ browsing: BrowserContext; shown: Page; who: string }> {
+    const browsing = await newContext();
+    const shown = await browsing.newPage();
+    await shown.goto(`${target.url}/`);
+    await shown.getByLabel('Email').fill(who);
+    await shown.getByLabel('Password').fill(PASSWORD);
+    await shown.getByRole('button', { name: 'Create account' }).click();
+    await shown.getByRole('button', { name: 'Create thread' }).click();
+    await version(shown, 1);
+    return { browsing, shown, who };
+  }
+
+  it('a session that ended (401) brings back the sign-in, said in words, then the same thread with the edit kept', async () => {
+    const { browsing, shown, who } = await onNewThread(app, uniqueEmail('expired'));
+    try {
+      const url = shown.url();
+      // The thread's first reads (the list beside it too) are done before the session goes.
+      await shown.waitForLoadState('networkidle');
+      await browsing.clearCookies();
+      await field(shown, '/form/name').fill('Ada');
+      await shown.keyboard.press('Tab');
+      await shown.getByRole('alert').getByText('You were signed out (your session ended).').waitFor(WAIT);
+      await shown.getByLabel('Email').fill(who);
+      await shown.getByLabel('Password').fill(PASSWORD);
+      await shown.getByRole('button', { name: 'Sign in' }).click();
+      // Back on the same thread, and the edit made while signed out is saved, not lost.
+      await version(shown, 2);
+      await waitForValue(shown, '/form/name', 'Ada');
+      expect(shown.url()).toBe(url);
+    } finally {
+      await browsing.close();
+    }
+  });
+
+  it('too many messages (429) says how long to wait', async () => {
+    const limited = await startApp({ env: { RATE_LIMIT_MESSAGES_PER_MINUTE: '1' } });
+    const { browsing, shown } = await onNewThread(limited, uniqueEmail('limited'));
+    try {
+      fake.script(text('First answer.'));
+      await send(shown, 'hello');
+      await shown.getByText('First answer.').waitFor(WAIT);
+      await send(shown, 'hello again');
+      await shown.getByRole('alert').getByText(/^Too many requests in a short time\. Wait \d+ seconds? and try again\.$/).waitFor(WAIT);
+      await shot('9-rate-limited', shown);
+    } finally {
+      await browsing.close();
+    }
+  });
+
   it('fits a phone: one column, no sideways scrolling', async () => {
     const phone = await newContext({ width: 390, height: 844 });
     try {

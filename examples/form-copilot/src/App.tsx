@@ -46,10 +46,16 @@ export function App() {
     );
   }, []);
 
-  const signedOut = useCallback(() => setUser(null), []);
+  // Why the sign-in screen is back, when it is not the person's own doing (a session that ended).
+  const [notice, setNotice] = useState<string | null>(null);
+  const signedOut = useCallback(() => {
+    setNotice('You were signed out (your session ended). Sign in again to continue where you were.');
+    setUser(null);
+  }, []);
 
   const signOut = async () => {
     await api.auth.signOut.mutate({}).catch(() => undefined);
+    setNotice(null);
     setUser(null);
     openThread(null);
   };
@@ -63,7 +69,7 @@ export function App() {
     );
   }
   if (user === undefined) return <main className="centered" aria-busy="true">Loading…</main>;
-  if (user === null) return <AuthScreen onSignedIn={setUser} />;
+  if (user === null) return <AuthScreen notice={notice} onSignedIn={setUser} />;
 
   return (
     <div className="shell">

@@ -4,8 +4,14 @@ import { useId, useState, type FormEvent } from 'react';
 import { api, type User } from './api';
 import { describeError } from './errors';
 
-export function AuthScreen({ onSignedIn }: { onSignedIn: (user: User) => void }) {
-  const [mode, setMode] = useState<'sign-up' | 'sign-in'>('sign-up');
+interface Props {
+  /** Said above the form: why the person is asked to sign in again. */
+  notice: string | null;
+  onSignedIn: (user: User) => void;
+}
+
+export function AuthScreen({ notice, onSignedIn }: Props) {
+  const [mode, setMode] = useState<'sign-up' | 'sign-in'>(notice ? 'sign-in' : 'sign-up');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
@@ -35,6 +41,11 @@ export function AuthScreen({ onSignedIn }: { onSignedIn: (user: User) => void })
   return (
     <main className="centered auth">
       <h1>Form copilot</h1>
+      {notice && (
+        <p role="alert" className="problem">
+          {notice}
+        </p>
+      )}
       <p>A form you fill in together with an AI. {signingUp ? 'Create an account to start.' : 'Welcome back.'}</p>
       <form onSubmit={(event) => void submit(event)} aria-labelledby={`${id}-title`}>
         <h2 id={`${id}-title`}>{signingUp ? 'Create an account' : 'Sign in'}</h2>

@@ -38,6 +38,9 @@ interface Props {
 
 const asState = (value: unknown): State => (isObject(value) ? value : {});
 
+/** Edits not saved when the session ended, by thread: kept while the page lives, saved after sign-in. */
+const keptEdits = new Map<number, { base: ThreadState; patch: State }>();
+
 interface StreamHandlers {
   onData: (event: { data: StreamEvent }) => void;
   onError: (error: unknown) => void;
@@ -97,15 +100,6 @@ export function ThreadView({ threadId, onSignedOut, onChanged, onClose }: Props)
     onChanged();
   }, [threadId, setServer, onChanged]);
 
-  useEffect(() => {
-    reload().catch((error: unknown) => fail(error));
-    headingRef.current?.focus();
-    return () => {
-      unsubscribeRef.current?.();
-      window.clearTimeout(timerRef.current);
-    };
-  }, [reload, fail]);
-
   // ---- the person's edits ---------------------------------------------------------------------
 
   const flush = useCallback(async (): Promise<void> => {
@@ -130,7 +124,11 @@ export function ThreadView({ threadId, onSignedOut, onChanged, onClose }: Props)
         setConflict({ base: base.state ?? {}, mine: asState(applyMergePatch(base.state ?? {}, unsaved)), theirs });
       } else {
         pendingRef.current = unsaved;
-        fail(error);
+        // Signed out: this view goes, the edits stay, to be saved once the person is back.
+        if (fail(error).status === 401) keptEdits.set(threadId, { base, patch: unsaved });
+        savingRef.current = false;
+        setSaveStatus('unsaved');
+        return;
       }
     } finally {
       savingRef.current = false;
@@ -152,6 +150,26 @@ export function ThreadView({ threadId, onSignedOut, onChanged, onClose }: Props)
     },
     [flush],
   );
+
+  useEffect(() => {
+    reload()
+      .then(() => {
+        // Edits made before a sign-out are saved now, against the version they were made on: a
+        // change made elsewhere meanwhile is a conflict to resolve, not overwritten.
+        const kept = keptEdits.get(threadId);
+        if (!kept) return;
+        keptEdits.delete(threadId);
+        pendingRef.current = kept.patch;
+        serverRef.current = kept.base;
+        return flush();
+      })
+      .catch((error: unknown) => fail(error));
+    headingRef.current?.focus();
+    return () => {
+      unsubscribeRef.current?.();
+      window.clearTimeout(timerRef.current);
+    };
+  }, [reload, fail, flush]);
 
   const resolveConflict = useCallback(
     async (patch: State | null) => {

@@ -65,6 +65,7 @@ export const FIELDS: readonly Field[] = FORM.flatMap((group) => group.fields);
  * place holds several fields (`/form/address` for the address), else the pointer itself.
  */
 export function labelOf(pointer: string): string {
+  if (pointer === '' || pointer === '/form') return 'The whole form';
   const field = FIELDS.find((f) => f.pointer === pointer || pointer.startsWith(`${f.pointer}/`));
   if (field) return field.label;
   const group = FORM.find((g) => g.fields.some((f) => f.pointer.startsWith(`${pointer}/`)));
