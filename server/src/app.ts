@@ -1,6 +1,6 @@
 // createApp(services): the express application with both faces, health checks, the OpenAPI
-// document and its reference page (/docs). No side effects: it reads no environment and listens
-// on nothing (main.ts does).
+// document, its reference page (/docs) and the example front end (/). No side effects: it reads no
+// environment and listens on nothing (main.ts does).
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { apiReference } from '@scalar/express-api-reference';
@@ -11,6 +11,7 @@ import { trpcBody } from './http/body.js';
 import { cors } from './http/cors.js';
 import { createRestRouter } from './http/openapi-adapter.js';
 import { sendError } from './http/error-response.js';
+import { webApp } from './http/web-app.js';
 import { openApiDocument } from './openapi/document.js';
 import { appRouter } from './router.js';
 import type { Services } from './services.js';
@@ -43,13 +44,14 @@ function requestContext(services: Services): RequestHandler {
   };
 }
 
-const KNOWN_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/api/v1/openapi.json', '/docs']);
+const KNOWN_PATHS = new Set(['/', '/healthz', '/readyz', '/metrics', '/api/v1/openapi.json', '/docs']);
 
 /** A bounded label for requests no operation claimed (unknown routes, body errors). */
 function routeLabel(path: string): string {
   if (KNOWN_PATHS.has(path)) return path;
   if (path.startsWith('/trpc/')) return 'trpc';
   if (path.startsWith('/api/v1/')) return 'api';
+  if (path.startsWith('/assets/')) return 'assets';
   return 'other';
 }
 
@@ -122,6 +124,9 @@ export function createApp(services: Services) {
       showDeveloperTools: 'never',
     }),
   );
+
+  // The example front end at `/` (and its /assets): after every API route, so it shadows none.
+  app.use(webApp(services.config.WEB_APP_DIR));
 
   app.use((_req, res) => sendError(res, new AppError('not_found', { message: 'Route not found.' })));
   const lastResort: ErrorRequestHandler = (err, _req, res, _next) => {

@@ -2,6 +2,7 @@
 // message naming the variable. Add every new setting here, with its default, and to the README.
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_WEB_APP_DIR } from './http/web-app.js';
 import { DEFAULT_STATE_LIMITS, type StateLimits } from './state/limits.js';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
@@ -110,6 +111,8 @@ const ConfigSchema = z.object({
   TRUST_PROXY: z.string().default('false').transform(trustProxy),
   /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: optionalString,
+  /** The built example front end served at `/` (default: examples/form-copilot/dist of this checkout). */
+  WEB_APP_DIR: z.string().default(DEFAULT_WEB_APP_DIR),
   /** Other origins trusted for browser calls (comma-separated): CORS with credentials, and cookie-authenticated mutations. */
   ALLOWED_ORIGINS: z
     .string()
