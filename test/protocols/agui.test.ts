@@ -160,6 +160,37 @@ describe('AG-UI: POST /ai/threads/{id}/agui with @ag-ui/client', async () => {
     ]);
   });
 
+  it('a tool-result run whose answer failed is answered again by the next run, the results stored once', async () => {
+    const id = await newThread();
+    fake.script(tool('focus_field', { field: 'email' }));
+    const a = agent(id);
+    say(a, 'focus the email field');
+    const first = await run(a, { tools: [FOCUS_FIELD] });
+    const call = first.events.find((e) => e.type === 'TOOL_CALL_START') as BaseEvent & { toolCallId: string };
+    a.addMessage({ id: 'result-1', role: 'tool', toolCallId: call.toolCallId, content: 'focused' } as AguiMessage);
+
+    fake.script({ type: 'malformed' });
+    const failed: BaseEvent[] = [];
+    await a.runAgent({ tools: [FOCUS_FIELD] }, { onEvent: ({ event }) => void failed.push(event) }).catch(() => undefined);
+    expect(failed.at(-1)).toMatchObject({ type: 'RUN_ERROR', code: '502' });
+    expect((await branch(id)).map((m) => [m.role, m.status])).toEqual([
+      ['user', 'completed'],
+      ['assistant', 'completed'],
+      ['tool', 'failed'],
+    ]);
+
+    // The client tries again (a new run, the same messages): the stored result is answered.
+    fake.script({ type: 'text', content: 'Focused, thanks.' });
+    const retried = await run(a, { tools: [FOCUS_FIELD] });
+    expect(retried.types.at(-1)).toBe('RUN_FINISHED');
+    expect((await branch(id)).map((m) => [m.role, m.status, m.content])).toEqual([
+      ['user', 'completed', 'focus the email field'],
+      ['assistant', 'completed', ''],
+      ['tool', 'completed', 'focused'],
+      ['assistant', 'completed', 'Focused, thanks.'],
+    ]);
+  });
+
   it('a tool result must answer an open call of the newest answer (422, nothing stored)', async () => {
     const id = await newThread();
     fake.script({ type: 'text', content: 'Hi.' });

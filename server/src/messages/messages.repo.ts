@@ -49,7 +49,7 @@ export interface BeginAnswer {
    * root (null). Ignored when answering an existing message again.
    */
   parentId?: number | null | undefined;
-  /** Regenerate: answer this existing user message again instead of storing a new one. */
+  /** Regenerate: answer this existing user (or tool) message again instead of storing a new one. */
   regenerateMessageId?: number | undefined;
   /**
    * Tool results (AG-UI): the message to answer is the last of them, a `tool` message; the ones
@@ -150,9 +150,11 @@ export async function beginAnswer(
       [message] = await tx
         .update(messages)
         .set({ status: 'pending', error: null, cancelRequestedAt: null, answerHeartbeatAt: sql`now()` })
-        .where(and(eq(messages.id, input.regenerateMessageId), eq(messages.threadId, input.threadId), eq(messages.role, 'user')))
+        .where(
+          and(eq(messages.id, input.regenerateMessageId), eq(messages.threadId, input.threadId), inArray(messages.role, ['user', 'tool'])),
+        )
         .returning();
-      if (!message) throw new Error(`regenerate: message ${input.regenerateMessageId} is not a user message of thread ${input.threadId}`);
+      if (!message) throw new Error(`regenerate: message ${input.regenerateMessageId} is not a user or tool message of thread ${input.threadId}`);
     } else if (input.retryMessageId !== null) {
       // Checked holding the lease, so that no message can be added meanwhile.
       const [newer] = await tx

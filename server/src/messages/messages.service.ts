@@ -95,6 +95,11 @@ export interface ToolResultsInput {
   /** The state the client holds, when it differs from the thread's (as a message's `state`). */
   state?: JsonObject | undefined;
   expected_state_version?: number | undefined;
+  /**
+   * The tool message (the thread's head) whose answer failed or was cancelled: the results are
+   * stored already, and it is answered again instead of storing them twice.
+   */
+  retryMessageId?: number | undefined;
 }
 
 /**
@@ -299,7 +304,9 @@ export function createMessagesService(deps: MessagesServiceDeps) {
                 state: what.input.state ?? null,
                 tokenCount: 0,
                 retryMessageId: key.retryMessageId,
-                toolResults: what.input.results.map((result) => ({ ...result, tokenCount: countTokens(result.content) })),
+                ...(what.input.retryMessageId === undefined
+                  ? { toolResults: what.input.results.map((result) => ({ ...result, tokenCount: countTokens(result.content) })) }
+                  : { regenerateMessageId: what.input.retryMessageId }),
               }
             : { content: '', state: null, tokenCount: 0, retryMessageId: null, regenerateMessageId: what.userMessage.id }),
       });
@@ -315,7 +322,8 @@ export function createMessagesService(deps: MessagesServiceDeps) {
     }
     // The events of a failed attempt (or of the answers before a regenerate) are not this
     // answer's: a resume must not replay them.
-    if (key.retryMessageId !== null || what.kind === 'regenerate') await forgetAnswers([begun.message.id]);
+    const again = what.kind === 'regenerate' || (what.kind === 'tool' && what.input.retryMessageId !== undefined);
+    if (key.retryMessageId !== null || again) await forgetAnswers([begun.message.id]);
     await key.attachMessage(begun.message.id);
     return begun;
   }
@@ -576,8 +584,10 @@ export function createMessagesService(deps: MessagesServiceDeps) {
       await ownThread(db, principal.user.id, input.threadId);
       const message = await repo.findMessage(db, input.threadId, input.messageId);
       if (!message) throw new AppError('not_found', { message: 'Message not found.' });
-      const userMessage = message.role === 'user' ? message : message.parentId === null ? undefined : await repo.findMessage(db, input.threadId, message.parentId);
-      if (!userMessage || (message.role === 'user' && message.status !== 'failed' && message.status !== 'cancelled')) {
+      // What an answer answers: a user message, or a tool result (AG-UI); an assistant message's parent.
+      const answered = message.role !== 'assistant';
+      const userMessage = answered ? message : message.parentId === null ? undefined : await repo.findMessage(db, input.threadId, message.parentId);
+      if (!userMessage || (answered && message.status !== 'failed' && message.status !== 'cancelled')) {
         throw AppError.field('message_id', 'The message id field must be an assistant message, or a user message whose answer failed.');
       }
       const hash = requestHash('messages.regenerate', {

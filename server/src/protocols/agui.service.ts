@@ -117,9 +117,15 @@ export interface AguiServiceDeps {
 export function createAguiService(deps: AguiServiceDeps) {
   const { db, messages, streams } = deps;
 
-  /** The tool results must answer, each once, calls of the answer at the thread's head. */
+  /**
+   * The tool results must answer, each once, calls of the answer at the thread's head. When the
+   * head is instead the last of these results, stored by a run whose answer then failed (or was
+   * cancelled), that message is answered again: its id is returned.
+   */
   async function checkToolResults(threadId: number, headId: number | null, results: Array<{ toolCallId: string }>) {
     const head = headId === null ? undefined : await messagesRepo.findMessage(db, threadId, headId);
+    const unanswered = head?.role === 'tool' && (head.status === 'failed' || head.status === 'cancelled');
+    if (unanswered && head.toolCallId === results.at(-1)?.toolCallId) return head.id;
     const open = new Set((head?.role === 'assistant' ? (head.toolCalls ?? []) : []).map((call) => call.id));
     for (const [i, { toolCallId }] of results.entries()) {
       if (!open.delete(toolCallId)) {
@@ -129,6 +135,7 @@ export function createAguiService(deps: AguiServiceDeps) {
         );
       }
     }
+    return undefined;
   }
 
   return {
@@ -138,6 +145,7 @@ export function createAguiService(deps: AguiServiceDeps) {
       const expected = forwardedVersion(input.forwardedProps);
       const thread = await ownThread(db, principal.user.id, input.threadId);
       const request = requestOf(aguiMessages);
+      let retryMessageId: number | undefined;
       if (request.kind === 'message') {
         // A message the thread holds (a client that loaded the thread has our ids) is not posted again.
         const latest = aguiMessages.at(-1)!;
@@ -148,7 +156,7 @@ export function createAguiService(deps: AguiServiceDeps) {
           );
         }
       } else {
-        await checkToolResults(input.threadId, thread.headMessageId, request.results);
+        retryMessageId = await checkToolResults(input.threadId, thread.headMessageId, request.results);
       }
 
       let begun: Parameters<NonNullable<AnswerHooks['onBegun']>>[0] | undefined;
@@ -172,7 +180,7 @@ export function createAguiService(deps: AguiServiceDeps) {
               )
             : messages.answerToolResults(
                 principal,
-                { threadId: input.threadId, results: request.results, state, expected_state_version: expected },
+                { threadId: input.threadId, results: request.results, state, expected_state_version: expected, retryMessageId },
                 { ...hooks, ...extra },
               ),
       );
