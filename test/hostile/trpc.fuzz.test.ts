@@ -185,6 +185,8 @@ function nonIntegers(op: Operation, plan: TrpcPlan): string[] {
         continue;
       }
     }
+    // A nullable integer field (parent_id: null, a new root) takes null as what it is.
+    if (value === null && (shape[field] as { safeParse(v: unknown): { success: boolean } }).safeParse(null).success) continue;
     if (!Number.isInteger(value)) found.push(`${field}=${toJson(entry[1]).slice(0, 40)}`);
   }
   return found;
