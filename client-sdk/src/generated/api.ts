@@ -5060,11 +5060,6 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a retry safe: the same key and body within 24 hours replays the first answer.
-                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
-                 */
-                "Idempotency-Key"?: string;
-                /**
                  * @description The state's ETag as you last read it (`"3"`), or `*` for any version. Optional: without it (or the expected version in the body) the state is not checked; a stale one is a 412 and nothing is stored. Weak tags never match.
                  * @example "3"
                  */
@@ -5113,6 +5108,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example data: {"type":"RUN_STARTED","threadId":"7","runId":"run-1"}
+                     *
+                     *     data: {"type":"STATE_SNAPSHOT","snapshot":{"form":{"color":"red"}}}
+                     *
+                     *     data: {"type":"STATE_DELTA","delta":[{"op":"replace","path":"/form/color","value":"blue"}]}
+                     *
+                     *     data: {"type":"TEXT_MESSAGE_START","messageId":"42","role":"assistant"}
+                     *
+                     *     data: {"type":"TEXT_MESSAGE_CONTENT","messageId":"42","delta":"The form is blue."}
+                     *
+                     *     data: {"type":"TEXT_MESSAGE_END","messageId":"42"}
+                     *
+                     *     data: {"type":"RUN_FINISHED","threadId":"7","runId":"run-1","result":{"createdMessage":41,"responseMessage":42,"state_version":4},"outcome":{"type":"success"}}
+                     */
                     "text/event-stream": components["schemas"]["AguiEvent"];
                 };
             };

@@ -106,6 +106,8 @@ export const aguiRun = defineOperation({
     '.../messages`, with its rules: refusals (401, 403, 404, 409, 412, 422, 429) are JSON errors before any event; ' +
     '`runId` is the Idempotency-Key. A disconnect does not stop the answer: it is stored.',
   ...ANSWERS,
+  // The run's `runId` is its idempotency key: an Idempotency-Key header is not read here.
+  idempotent: false,
   successStatus: 200,
   transport: 'sse',
   framing: 'ag-ui',

@@ -323,6 +323,25 @@ function uiStreamExample(): string {
   return `${parts.map((part) => `data: ${JSON.stringify(part)}\n\n`).join('')}data: [DONE]\n\n`;
 }
 
+function aguiExample(): string {
+  const events: Json[] = [
+    { type: 'RUN_STARTED', threadId: '7', runId: 'run-1' },
+    { type: 'STATE_SNAPSHOT', snapshot: { form: { color: 'red' } } },
+    { type: 'STATE_DELTA', delta: [{ op: 'replace', path: '/form/color', value: 'blue' }] },
+    { type: 'TEXT_MESSAGE_START', messageId: '42', role: 'assistant' },
+    { type: 'TEXT_MESSAGE_CONTENT', messageId: '42', delta: 'The form is blue.' },
+    { type: 'TEXT_MESSAGE_END', messageId: '42' },
+    {
+      type: 'RUN_FINISHED',
+      threadId: '7',
+      runId: 'run-1',
+      result: { createdMessage: 41, responseMessage: 42, state_version: 4 },
+      outcome: { type: 'success' },
+    },
+  ];
+  return events.map((event) => `data: ${JSON.stringify(event)}\n\n`).join('');
+}
+
 /** What the document says of each framing's answer; the schema is always what one `data:` line holds. */
 const FRAMING_ANSWERS: Record<StreamFraming, { description: string; example?: () => string }> = {
   events: {
@@ -333,6 +352,7 @@ const FRAMING_ANSWERS: Record<StreamFraming, { description: string; example?: ()
   },
   'ag-ui': {
     description: 'Server-sent events of the AG-UI protocol: each `data:` line is one AG-UI event, named by its `type`.',
+    example: aguiExample,
   },
   'ui-message-stream': {
     description:
