@@ -72,14 +72,15 @@ export function buildMessages(
   return messages;
 }
 
-const TOOL_DEFINITION_TOKENS = countTokens(JSON.stringify(UPDATE_STATE_TOOL));
+/** Counted on first use: the vocabulary is loaded then, not when the server starts. */
+let toolDefinitionTokens: number | undefined;
 
 /**
  * Tokens the prompt costs whatever the history: the instructions, the state message and the tool
  * definition. Pass it as `fixedTokens` to selectHistory.
  */
 export function countFixedPromptTokens(instructions: string | null, state: JsonObject | null): number {
-  let total = TOOL_DEFINITION_TOKENS;
+  let total = (toolDefinitionTokens ??= countTokens(JSON.stringify(UPDATE_STATE_TOOL)));
   for (const text of preambleMessages(instructions, state)) total += countTokens(text) + MESSAGE_OVERHEAD_TOKENS;
   return total;
 }
