@@ -5,6 +5,7 @@ import { DatabaseLockedError } from '@ai-threads/db';
 import { createApp } from './app.js';
 import { bootServices } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config.js';
+import { createLogger, serviceLogDestination } from './logger.js';
 import { createHttpServer } from './http/server.js';
 import { sweepInterrupted } from './messages/messages.repo.js';
 
@@ -28,7 +29,7 @@ async function main() {
     }
     throw error;
   }
-  const services = await bootServices(config);
+  const services = await bootServices(config, { logger: createLogger(config.LOG_LEVEL, serviceLogDestination()) });
   const { logger } = services;
   if (services.database.tookOverLockOf) {
     logger.warn({ previousOwner: services.database.tookOverLockOf }, 'took over the PGlite folder from a process that is gone');
