@@ -29,6 +29,10 @@ const SAMPLES = [
   'word '.repeat(500),
   'x'.repeat(2000),
   'ab'.repeat(700) + '\n'.repeat(30) + ' '.repeat(40),
+  // Long pieces (merged with a heap, not the scan): runs of one letter, repeated patterns.
+  JSON.stringify({ form: { note: 'é'.repeat(1_000) + 'x'.repeat(20_000) } }),
+  'abcabcabd'.repeat(700),
+  '日本語テキスト'.repeat(600),
 ];
 
 describe('countTokens (o200k_base, compact tables)', () => {
@@ -73,6 +77,14 @@ describe('countTokens (o200k_base, compact tables)', () => {
         expect(countTokens(text)).toBe(expected(text));
       }),
       { numRuns: 2000 },
+    );
+    const letters = ['a', 'b', 'x', 'é', 'ab', 'the', 'ing', 'er', 'ص'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...letters), { minLength: 40, maxLength: 600 }), (parts) => {
+        const text = parts.join('');
+        expect(countTokens(text)).toBe(expected(text));
+      }),
+      { numRuns: 300 },
     );
   });
 });

@@ -93,6 +93,9 @@ function rankOf(piece: Uint8Array, from: number, to: number): number {
 const encoder = new TextEncoder();
 let scratch = new Uint8Array(1024);
 
+/** Pieces longer than this (in bytes) are merged with a heap: see mergeLong. */
+const SHORT_PIECE = 64;
+
 /**
  * Tokens of one piece: tiktoken's byte-pair merge (again and again, the adjacent pair whose
  * merged bytes have the lowest rank is merged, the leftmost on a tie), counted rather than kept.
@@ -100,8 +103,12 @@ let scratch = new Uint8Array(1024);
 function countPiece(text: string): number {
   if (scratch.length < text.length * 3) scratch = new Uint8Array(text.length * 3);
   const length = encoder.encodeInto(text, scratch).written;
-  const piece = scratch;
-  if (length <= 1 || rankOf(piece, 0, length) !== Infinity) return 1;
+  if (length <= 1 || rankOf(scratch, 0, length) !== Infinity) return 1;
+  return length <= SHORT_PIECE ? mergeShort(scratch, length) : mergeLong(scratch, length);
+}
+
+/** The merge as tiktoken writes it: a scan for the lowest rank after each merge (n² for n bytes). */
+function mergeShort(piece: Uint8Array, length: number): number {
   const starts: number[] = [];
   const ranks: number[] = [];
   for (let i = 0; i <= length; i++) {
@@ -125,6 +132,74 @@ function countPiece(text: string): number {
     if (at > 0) ranks[at - 1] = pairRank(at - 1);
   }
   return starts.length - 1;
+}
+
+/**
+ * The same merges in the same order, for long pieces (a state of 60,000 `x` is one piece: the
+ * scan took seconds): the parts are a linked list, each part's pair with the next one is in a
+ * min-heap keyed by (rank, position), so the lowest rank, leftmost on a tie, comes first. An entry
+ * whose part has been merged away or paired anew since is skipped when it comes up.
+ */
+function mergeLong(piece: Uint8Array, length: number): number {
+  // Part i starts at byte i (a merge keeps the left part's start); -1 ends the list.
+  const next = new Int32Array(length);
+  const pairRanks = new Float64Array(length).fill(Infinity);
+  const gone = new Uint8Array(length);
+  for (let i = 0; i < length; i++) next[i] = i + 1 < length ? i + 1 : -1;
+  const prev = new Int32Array(length).map((_, i) => i - 1);
+  const heap: number[] = [];
+  // Ranks are below 2^18 and positions below 2^32: one exact double orders by rank, then position.
+  const push = (rank: number, at: number) => {
+    heap.push(rank * 2 ** 32 + at);
+    for (let i = heap.length - 1; i > 0; ) {
+      const up = (i - 1) >> 1;
+      if (heap[up]! <= heap[i]!) break;
+      [heap[up], heap[i]] = [heap[i]!, heap[up]!];
+      i = up;
+    }
+  };
+  const pop = () => {
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      for (let i = 0; ; ) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let least = i;
+        if (left < heap.length && heap[left]! < heap[least]!) least = left;
+        if (right < heap.length && heap[right]! < heap[least]!) least = right;
+        if (least === i) break;
+        [heap[least], heap[i]] = [heap[i]!, heap[least]!];
+        i = least;
+      }
+    }
+    return top;
+  };
+  /** The rank of part `at` merged with the part after it, noted and queued. */
+  const pair = (at: number) => {
+    const second = next[at]!;
+    const end = second === -1 ? -1 : next[second] === -1 ? length : next[second]!;
+    const rank = end === -1 ? Infinity : rankOf(piece, at, end);
+    pairRanks[at] = rank;
+    if (rank !== Infinity) push(rank, at);
+  };
+  for (let i = 0; i < length - 1; i++) pair(i);
+  let parts = length;
+  while (heap.length > 0) {
+    const key = pop();
+    const at = key % 2 ** 32;
+    const rank = (key - at) / 2 ** 32;
+    if (gone[at] || pairRanks[at] !== rank) continue;
+    const merged = next[at]!;
+    gone[merged] = 1;
+    next[at] = next[merged]!;
+    if (next[at] !== -1) prev[next[at]!] = at;
+    parts -= 1;
+    pair(at);
+    if (prev[at] !== -1) pair(prev[at]!);
+  }
+  return parts;
 }
 
 /** Tokens of `text` as plain text: strings such as `<|endoftext|>` are counted, never special. */
