@@ -1,13 +1,20 @@
 // A minimal, fast OpenAI-compatible server for the benchmark: every POST /v1/chat/completions is
-// answered at once with the same short text (non-streaming JSON, or server-sent events when the
-// request asks for a stream). It reads the body but does not parse it, so that the model's side
+// answered at once with the same short text (non-streaming JSON), or, when the request asks for a
+// stream, with STREAM_TOKENS tokens sent STREAM_GAP_MS apart, as a model streams. Each streamed
+// token carries the moment it was written (`<t:N>`, N = process.hrtime in µs: CLOCK_MONOTONIC, the
+// same clock in every process of the machine), so that the streaming client can tell how long the
+// service took to pass it on. It reads the body but does not parse it, so that the model's side
 // costs as little CPU as possible. Prints `{"port": N}` on stdout when it listens.
 // Usage: node test/bench/fake-openai.mjs [port]
 import { createServer } from 'node:http';
 
 const TEXT = 'Hello from the fake model.';
 const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
+const STREAM_TOKENS = 8;
+const STREAM_GAP_MS = 5;
 let counter = 0;
+
+const micros = () => process.hrtime.bigint() / 1000n;
 
 function completion() {
   counter += 1;
@@ -21,15 +28,27 @@ function completion() {
   });
 }
 
-function streamBody() {
+/** Streams STREAM_TOKENS timestamped tokens, STREAM_GAP_MS apart, then the end of the answer. */
+function stream(res) {
   counter += 1;
   const base = { id: `chatcmpl-bench-${counter}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: 'fake-model' };
-  const chunks = [
-    { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: TEXT }, finish_reason: null }] },
-    { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
-    { ...base, choices: [], usage },
-  ];
-  return chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n';
+  const send = (chunk) => res.write(`data: ${JSON.stringify({ ...base, ...chunk })}\n\n`);
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  let sent = 0;
+  const next = () => {
+    if (res.destroyed) return;
+    const delta = sent === 0 ? { role: 'assistant', content: '' } : {};
+    send({ choices: [{ index: 0, delta: { ...delta, content: `<t:${micros()}> token ${sent} ` }, finish_reason: null }] });
+    sent += 1;
+    if (sent < STREAM_TOKENS) {
+      setTimeout(next, STREAM_GAP_MS);
+      return;
+    }
+    send({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+    send({ choices: [], usage });
+    res.end('data: [DONE]\n\n');
+  };
+  next();
 }
 
 const server = createServer((req, res) => {
@@ -40,8 +59,7 @@ const server = createServer((req, res) => {
       // A cheap look for `"stream":true` in the raw body, without parsing it.
       const body = Buffer.concat(parts);
       if (body.includes('"stream":true')) {
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-        res.end(streamBody());
+        stream(res);
         return;
       }
       const text = completion();

@@ -471,10 +471,12 @@ export async function seedThroughApi(url, { users, pools }) {
 let planCounter = 0;
 
 /** Runs autocannon in its own process for `duration` seconds; resolves with its result JSON. */
-export async function runLoad({ url, connections, duration, clients, workDir }) {
+export async function runLoad({ url, connections, duration, clients, workDir, kind = 'post' }) {
   const planFile = join(workDir, `plan-${++planCounter}.json`);
-  writeFileSync(planFile, JSON.stringify({ url, connections, duration, timeout: 30, content: CONTENT, clients: clients.slice(0, connections) }));
-  const child = startChild('load', process.execPath, [join(BENCH_DIR, 'load.mjs'), planFile], { env: baseEnv() });
+  writeFileSync(planFile, JSON.stringify({ url, connections, duration, timeout: 30, kind, content: CONTENT, clients: clients.slice(0, connections) }));
+  // The streaming client is its own script (autocannon does not read events as they arrive).
+  const script = kind === 'stream' ? 'stream-load.mjs' : 'load.mjs';
+  const child = startChild('load', process.execPath, [join(BENCH_DIR, script), planFile], { env: baseEnv() });
   const timer = setTimeout(() => {
     log(`load generator overran ${duration + 60} s: killing it`);
     child.proc.kill('SIGKILL');
@@ -490,12 +492,12 @@ export async function runLoad({ url, connections, duration, clients, workDir }) 
  * One measurement: a warmup, then a fixed-duration run with the server's CPU time and peak RSS
  * read around it.
  */
-export async function measure({ server, connections, clients, warmup, duration, workDir, onStart }) {
-  if (warmup > 0) await runLoad({ url: server.url, connections, duration: warmup, clients, workDir });
+export async function measure({ server, connections, clients, warmup, duration, workDir, onStart, kind = 'post' }) {
+  if (warmup > 0) await runLoad({ url: server.url, connections, duration: warmup, clients, workDir, kind });
   onStart?.();
   const cpuBefore = cpuTimes(server.pid);
   const rss = pollRss(server.pid);
-  const load = await runLoad({ url: server.url, connections, duration, clients, workDir });
+  const load = await runLoad({ url: server.url, connections, duration, clients, workDir, kind });
   const peakRssMb = rss.stop();
   const cpuAfter = cpuTimes(server.pid);
   const cpu = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;
@@ -518,5 +520,6 @@ export async function measure({ server, connections, clients, warmup, duration, 
     cpu_ms_per_req: load.requests > 0 ? cpu / load.requests : null,
     cpu_system_share: systemShare,
     duration_s: load.duration_s,
+    ...(load.deltas ? { deltas: load.deltas } : {}),
   };
 }

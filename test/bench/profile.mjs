@@ -2,7 +2,8 @@
 // `node --cpu-prof`; prints the functions and packages that cost the most self time. The profile
 // is kept in .bench-out/ (git-ignored) for Chrome DevTools or speedscope.
 // Environment: BENCH_DURATION (default 15), BENCH_WARMUP (default 3), BENCH_CONNECTIONS (default 16),
-// BENCH_MESSAGES (messages per seeded thread, default 0), BENCH_SKIP_BUILD=1; extra server env as
+// BENCH_MESSAGES (messages per seeded thread, default 0), BENCH_KIND (the request: `post`, the
+// default; `list`, a page of 20; `patch`, a state patch; see load.mjs), BENCH_SKIP_BUILD=1; extra server env as
 // BENCH_SERVER_ENV='{"LOG_LEVEL":"warn"}'.
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 15);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 0);
+const KIND = process.env.BENCH_KIND ?? 'post';
 
 const window = { fromMs: 0, toMs: Infinity };
 
@@ -51,6 +53,7 @@ async function main() {
   const spawnedAt = performance.now() - server.readyMs;
   // The warmup is left out of the summary: samples from when the measured run starts.
   const run = await measure({
+    kind: KIND,
     server,
     connections: CONNECTIONS,
     clients: pools.load,

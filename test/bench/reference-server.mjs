@@ -5,6 +5,10 @@
 // recent history (the same token budget as the service, in one query), stores the reply, updates
 // the thread, and answers 201 {createdMessage, responseMessage}. No limits, no idempotency, no
 // busy rule, no logging: what is left is the floor any implementation pays.
+// It also serves, the same way, the two other routes the benchmark measures: GET .../messages (a
+// page of the thread's current branch, root to head, with each message's sibling_count) and PATCH
+// .../state (a merge patch under `If-Match: *`: the state, its version and a revision with the
+// patch, in one transaction).
 // Environment: DATABASE_URL, OPENAI_BASE_URL, PORT, AI_MODEL, AI_CONTEXT_TOKENS, DATABASE_POOL_SIZE.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express from 'express';
@@ -20,9 +24,12 @@ const TOKEN = /^Bearer\s+sess_([a-z2-7]{24})\.([a-z2-7]{24})$/i;
 
 const estimateTokens = (text) => Math.ceil(text.length / 4);
 
-const toMessage = (row) => ({
+const toMessage = (row, siblingCount = 1) => ({
   id: Number(row.id),
   thread_id: Number(row.thread_id),
+  parent_id: row.parent_id === null ? null : Number(row.parent_id),
+  sibling_count: siblingCount,
+  sibling_index: row.sibling_index,
   role: row.role,
   content: row.content,
   state: row.state,
@@ -34,6 +41,47 @@ const toMessage = (row) => ({
   context_truncated: row.context_truncated,
   created_at: row.created_at.toISOString(),
 });
+
+/** RFC 7396 on plain JSON. */
+function mergePatch(target, patch) {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const out = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else out[key] = mergePatch(out[key], value);
+  }
+  return out;
+}
+
+/** A JSON Patch from `a` to `b` (objects key by key, anything else replaced whole). */
+function diff(a, b, path = '') {
+  const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (isObject(a) && isObject(b)) {
+    const ops = [];
+    for (const key of Object.keys(a)) if (!(key in b)) ops.push({ op: 'remove', path: `${path}/${key}` });
+    for (const [key, value] of Object.entries(b)) {
+      if (!(key in a)) ops.push({ op: 'add', path: `${path}/${key}`, value });
+      else ops.push(...diff(a[key], value, `${path}/${key}`));
+    }
+    return ops;
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [{ op: 'replace', path: path || '', value: b }];
+}
+
+/** The caller and the thread id, or an answer already sent (401, 404). */
+async function callerAndThread(req, res) {
+  const userId = await authenticate(req.headers.authorization);
+  if (userId === null) {
+    res.status(401).json({ message: 'Unauthenticated.' });
+    return null;
+  }
+  const threadId = Number(req.params.id);
+  if (!Number.isSafeInteger(threadId) || threadId < 1) {
+    res.status(404).json({ message: 'Thread not found.' });
+    return null;
+  }
+  return { userId, threadId };
+}
 
 async function authenticate(header) {
   const match = TOKEN.exec(header ?? '');
@@ -108,6 +156,81 @@ app.post('/api/v1/ai/threads/:id/messages', async (req, res, next) => {
       )
       select * from reply`;
     res.status(201).json({ createdMessage: toMessage(created), responseMessage: toMessage(reply) });
+  } catch (error) {
+    next(error);
+  }
+});
+
+app.get('/api/v1/ai/threads/:id/messages', async (req, res, next) => {
+  try {
+    const who = await callerAndThread(req, res);
+    if (!who) return;
+    const limit = Math.min(100, Math.max(1, Number(req.query.limit ?? 20) || 20));
+    const [thread] = await sql`select id, head_message_id from threads where id = ${who.threadId} and user_id = ${who.userId}`;
+    if (!thread) return res.status(404).json({ message: 'Thread not found.' });
+    const rows =
+      thread.head_message_id === null
+        ? []
+        : await sql`
+            select * from messages where thread_id = ${who.threadId} and id in (
+              with recursive branch as (
+                select id, parent_id from messages where id = ${thread.head_message_id} and thread_id = ${who.threadId}
+                union all
+                select m.id, m.parent_id from messages m join branch b on m.id = b.parent_id
+              )
+              select id from branch)
+            order by id limit ${limit + 1}`;
+    const page = rows.slice(0, limit);
+    const parents = [...new Set(page.map((r) => r.parent_id).filter((p) => p !== null))];
+    const counts = new Map();
+    if (page.length > 0) {
+      const found = await sql`
+        select parent_id, count(*)::int as n from messages
+        where thread_id = ${who.threadId} and (parent_id = any(${parents}::bigint[]) or parent_id is null)
+        group by parent_id`;
+      for (const row of found) counts.set(row.parent_id === null ? null : Number(row.parent_id), row.n);
+    }
+    const hasMore = rows.length > limit;
+    res.json({
+      data: page.map((row) => toMessage(row, counts.get(row.parent_id === null ? null : Number(row.parent_id)) ?? 1)),
+      has_more: hasMore,
+      next_cursor: hasMore ? Number(page[page.length - 1].id) : null,
+    });
+  } catch (error) {
+    next(error);
+  }
+});
+
+app.patch('/api/v1/ai/threads/:id/state', async (req, res, next) => {
+  try {
+    const who = await callerAndThread(req, res);
+    if (!who) return;
+    if (req.headers['if-match'] === undefined) return res.status(428).json({ message: 'If-Match is required.' });
+    const patch = req.body?.merge_patch;
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+      return res.status(422).json({ message: 'The merge patch field must be an object.', errors: { merge_patch: ['must be an object'] } });
+    }
+    const [thread] = await sql`select state, state_version from threads where id = ${who.threadId} and user_id = ${who.userId}`;
+    if (!thread) return res.status(404).json({ message: 'Thread not found.' });
+    const next = mergePatch(thread.state ?? {}, patch);
+    const ops = diff(thread.state ?? {}, next);
+    let version = thread.state_version;
+    if (ops.length > 0) {
+      version += 1;
+      const written = await sql.begin(async (tx) => {
+        const [row] = await tx`
+          update threads set state = ${tx.json(next)}, state_version = ${version}, updated_at = now()
+          where id = ${who.threadId} and state_version = ${thread.state_version} returning id`;
+        if (!row) return false;
+        await tx`
+          insert into state_revisions (thread_id, version, source, patch, state)
+          values (${who.threadId}, ${version}, 'state', ${tx.json(ops)}, ${tx.json(next)})`;
+        return true;
+      });
+      if (!written) return res.status(409).json({ message: 'The state changed meanwhile.' });
+    }
+    res.setHeader('ETag', `"${version}"`);
+    res.json({ state: next, version });
   } catch (error) {
     next(error);
   }

@@ -1,17 +1,24 @@
-// `npm run bench`: the message endpoint (POST /api/v1/ai/threads/{id}/messages) measured as it runs
-// in production, beside a minimal reference implementation of the same endpoint, interleaved.
+// `npm run bench`: the message endpoint (POST /api/v1/ai/threads/{id}/messages), a page of 20
+// messages (GET .../messages) and a state patch (PATCH .../state) measured as they run in
+// production, beside a minimal reference implementation of the same routes, interleaved; then
+// what only ours does (branches, streaming, PGlite), memory and start times; then every target of
+// the performance issue with its measured value and whether it holds.
 //
 //   build (tsc -b server) → a fake OpenAI server (own process) → two fresh PostgreSQL databases
 //   (migrated by the real server) seeded with the same users, sessions, threads and messages →
 //   the built server and the reference server → autocannon (own process) at concurrency 1, 16, 64,
-//   and on threads of 10 and 10,000 messages, ours and reference in turns → ours alone on 10,000-message
-//   threads with 100 branches and on straight ones, in turns → PGlite (embedded) at 1 and 16 →
-//   start-to-ready times → results/latest.json and results/latest.md.
+//   on threads of 10, 1,000 and 10,000 messages, lists and state patches, ours and reference in
+//   turns → ours alone on 10,000-message threads with 100 branches and on straight ones, in turns →
+//   ours alone streaming (the fake model streams timestamped tokens 5 ms apart; the client times
+//   each response.delta against its token) → ours restarted on the existing database: start to
+//   ready, and resident memory once idle → PGlite (embedded) at 1 and 16, then restarted on its
+//   existing folder (start to ready, idle memory) → results/latest.json and results/latest.md, with
+//   the targets table (also printed).
 //
 // Environment: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3), BENCH_ROUNDS (default 2:
 // ours then reference, then reference then ours), BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432),
 // BENCH_SKIP_BUILD=1, BENCH_SKIP_PGLITE=1, BENCH_ONLY (comma-separated scenario names or groups:
-// `postgres`, `branches`, `pglite`; e.g. BENCH_ONLY=branches). A run with BENCH_ONLY writes
+// `postgres`, `routes`, `branches`, `stream`, `pglite`; e.g. BENCH_ONLY=branches). A run with BENCH_ONLY writes
 // results/partial.json and partial.md instead (latest.* and the README keep the full run).
 // `npm run bench -- --readme` also refreshes README.md's table.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +35,7 @@ import {
   ROOT,
   runCommand,
   seedPostgres,
+  sleep,
   seedThroughApi,
   startFake,
   startOurs,
@@ -41,6 +49,8 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 const UPDATE_README = process.argv.includes('--readme');
 const RESULTS = join(BENCH_DIR, 'results');
+/** How long a server is left alone after its start before its idle memory is read. */
+const IDLE_SETTLE_MS = 3_000;
 
 /** Thread pools: each client (connection) has threads of its own, so none is ever busy. */
 const PG_SCENARIOS = [
@@ -52,7 +62,17 @@ const PG_SCENARIOS = [
   // the window (the prompt sent) from a cost of the thread's length.
   { name: 'm1k', label: '1,000-message threads, c=16', connections: 16, perClient: 1, messages: 1_000 },
   { name: 'm10k', label: '10,000-message threads, c=16', connections: 16, perClient: 1, messages: 10_000 },
+  { name: 'm10_c64', label: '10-message threads, c=64', connections: 64, perClient: 32, messages: 10 },
 ];
+/** The other routes, ours and reference in turns: a page of 20 of a 40-message branch, a state patch. */
+const ROUTE_SCENARIOS = [
+  { name: 'list_c16', label: 'GET messages (page of 20), c=16', connections: 16, perClient: 2, messages: 40, kind: 'list' },
+  { name: 'list_c64', label: 'GET messages (page of 20), c=64', connections: 64, perClient: 2, messages: 40, kind: 'list' },
+  { name: 'patch_c16', label: 'PATCH state, c=16', connections: 16, perClient: 4, messages: 0, kind: 'patch' },
+  { name: 'patch_c64', label: 'PATCH state, c=64', connections: 64, perClient: 4, messages: 0, kind: 'patch' },
+];
+/** Ours alone: POST .../messages/stream, the fake model streaming 8 tokens 5 ms apart. */
+const STREAM_SCENARIOS = [{ name: 'stream_c16', label: 'streamed answers, new threads, c=16', connections: 16, perClient: 125, messages: 0, kind: 'stream' }];
 /**
  * Ours alone, in turns: a post to a 10,000-message thread with 100 branches (forks off the main
  * line, each 20 messages; the head at the main line's leaf) against a straight one of 10,000.
@@ -68,7 +88,9 @@ const PGLITE_SCENARIOS = [
 
 const GROUPS = {
   postgres: PG_SCENARIOS.map((s) => s.name),
+  routes: ROUTE_SCENARIOS.map((s) => s.name),
   branches: BRANCH_SCENARIOS.map((s) => s.name),
+  stream: STREAM_SCENARIOS.map((s) => s.name),
   pglite: PGLITE_SCENARIOS.map((s) => s.name),
 };
 const ONLY = process.env.BENCH_ONLY
@@ -123,8 +145,9 @@ async function main() {
   const fake = await startFake();
   log(`fake OpenAI server at ${fake.url}`);
 
-  const pgScenarios = PG_SCENARIOS.filter(chosen);
+  const pgScenarios = [...PG_SCENARIOS, ...ROUTE_SCENARIOS].filter(chosen);
   const branchScenarios = BRANCH_SCENARIOS.filter(chosen);
+  const streamScenarios = STREAM_SCENARIOS.filter(chosen);
   const withReference = pgScenarios.length > 0;
   const tag = `${process.pid}_${Date.now().toString(36)}`;
   const oursDb = await createBenchDatabase(`ai_threads_bench_${tag}_ours`);
@@ -148,7 +171,7 @@ async function main() {
   const pools = poolsOf(pgScenarios);
   log(`seeding ${refDb ? 'both databases' : 'the database'} (users, sessions, threads, messages)`);
   const [oursPools, refPools] = await Promise.all([
-    seedPostgres(oursDb, { users: 64, pools: { ...pools, ...poolsOf(branchScenarios) } }),
+    seedPostgres(oursDb, { users: 64, pools: { ...pools, ...poolsOf(branchScenarios), ...poolsOf(streamScenarios) } }),
     refDb ? seedPostgres(refDb, { users: 64, pools }) : null,
   ]);
 
@@ -163,7 +186,7 @@ async function main() {
       for (const who of order) {
         const server = who === 'ours' ? ours : reference;
         const clients = (who === 'ours' ? oursPools : refPools)[scenario.name];
-        const run = await measure({ server, connections: scenario.connections, clients, warmup: WARMUP, duration: DURATION, workDir });
+        const run = await measure({ server, connections: scenario.connections, clients, warmup: WARMUP, duration: DURATION, workDir, kind: scenario.kind });
         runs[who].push(run);
         log(
           `${scenario.name} round ${round + 1} ${who.padEnd(9)} ${run.rps.toFixed(1)} req/s p50 ${run.p50_ms} p99 ${run.p99_ms} ms, ` +
@@ -231,12 +254,32 @@ async function main() {
     }
   }
 
+  for (const scenario of streamScenarios) {
+    const run = await measure({
+      server: ours,
+      connections: scenario.connections,
+      clients: oursPools[scenario.name],
+      warmup: WARMUP,
+      duration: DURATION,
+      workDir,
+      kind: 'stream',
+    });
+    log(
+      `${scenario.name} ${run.rps.toFixed(1)} req/s p50 ${run.p50_ms} p99 ${run.p99_ms} ms, errors ${run.errors}, ` +
+        `first delta p50 ${run.deltas.first_ms.p50} ms, later deltas p50 ${run.deltas.later_ms.p50} ms`,
+    );
+    results[scenario.name] = { label: scenario.label, ours: { ...aggregate([run]), deltas: run.deltas }, reference: null, ratio: null };
+  }
+
   const oursHwm = memory(ours.pid).hwmMb;
   await stopChild(ours.child);
   if (reference) await stopChild(reference.child);
 
+  const idle = {};
   ours = await startOurs({ database: oursDb, fakeUrl: fake.url, logFile: join(workDir, 'ours-restart.log') });
   ready.postgres_existing_ms = round1(ours.readyMs);
+  idle.postgres_mb = await idleRss(ours);
+  log(`ours ready on an existing PostgreSQL database in ${ready.postgres_existing_ms} ms; idle RSS ${idle.postgres_mb} MB`);
   await stopChild(ours.child);
 
   const pgliteScenarios = PGLITE_SCENARIOS.filter(chosen);
@@ -262,10 +305,12 @@ async function main() {
     await stopChild(embedded.child);
     const again = await startOurs({ database: { pgliteDir }, fakeUrl: fake.url, logFile: join(workDir, 'ours-pglite-restart.log') });
     ready.pglite_existing_ms = round1(again.readyMs);
+    idle.pglite_mb = await idleRss(again);
+    log(`ours ready on an existing PGlite folder in ${ready.pglite_existing_ms} ms; idle RSS ${idle.pglite_mb} MB`);
     await stopChild(again.child);
   }
 
-  const targets = evaluateTargets(results);
+  const targets = evaluateTargets(results, { ready, idle });
   const report = {
     started_at: startedAt.toISOString(),
     total_s: round1((performance.now() - t0) / 1000),
@@ -274,70 +319,85 @@ async function main() {
     results,
     ours_lifetime_peak_rss_mb_postgres: round1(oursHwm),
     ready_ms: ready,
+    idle_rss_mb: idle,
     targets,
   };
   const out = ONLY ? 'partial' : 'latest';
   writeFileSync(join(RESULTS, `${out}.json`), `${JSON.stringify(report, null, 2)}\n`);
   const markdown = toMarkdown(report);
+  const failing = targets.filter((t) => !t.holds && !t.informative).length;
+  log(`targets: ${targets.length - failing} of ${targets.length} hold`);
   writeFileSync(join(RESULTS, `${out}.md`), markdown);
   if (UPDATE_README && ONLY) log('BENCH_ONLY: README.md not updated (it shows a full run)');
   else if (UPDATE_README) updateReadme(markdown);
   process.stdout.write(`\n${markdown}\n`);
 }
 
-/** The targets whose scenarios ran (all of them unless BENCH_ONLY). */
-function evaluateTargets(results) {
-  const list = [];
-  if (results.c16 && results.m10 && results.m10k && results.m1k) list.push(...postgresTargets(results));
-  const branched = results.b10k_branched;
-  if (branched?.ratio) {
-    // Straight req/s over branched req/s: above 1, the branched thread costs more.
-    const cost = round2(results.b10k_straight.ours.rps / branched.ours.rps);
-    list.push({
-      name: 'posting to a 10,000-message thread with 100 branches costs no more than to a straight one (straight/branched req/s ≤ 1.1)',
-      value: cost,
-      detail: `p50 ${branched.ratio.p50}×, CPU/req ${branched.ratio.cpu_per_req}× straight; by round ${branched.ratio.rps_by_round.map((r) => round2(1 / r)).join(', ')}`,
-      holds: cost <= 1.1,
-    });
-  }
-  return list;
+/** Resident memory of a server once it has settled after its start (no request yet). */
+async function idleRss(server) {
+  await sleep(IDLE_SETTLE_MS);
+  return round1(memory(server.pid).rssMb);
 }
 
-function postgresTargets(results) {
-  const c16 = results.c16;
-  const m10 = results.m10;
-  const m10k = results.m10k;
-  const pgPeak = Math.max(...PG_SCENARIOS.map((s) => results[s.name].ours.peak_rss_mb));
-  const list = [
-    {
-      name: 'throughput at c=16 ≥ 0.8× reference',
-      value: c16.ratio.rps,
-      holds: c16.ratio.rps >= 0.8,
-    },
-    {
-      name: 'p99 at c=16 ≤ 1.5× reference',
-      value: c16.ratio.p99,
-      holds: c16.ratio.p99 <= 1.5,
-    },
-    {
-      name: '10,000-message thread within 1.1× of a 10-message one (req/s)',
-      value: round2(m10.ours.rps / m10k.ours.rps),
-      reference_value: round2(m10.reference.rps / m10k.reference.rps),
-      holds: m10.ours.rps / m10k.ours.rps <= 1.1,
-    },
-    {
-      name: '10,000-message thread within 1.1× of a 1,000-message one (req/s; same history window)',
-      value: round2(results.m1k.ours.rps / m10k.ours.rps),
-      reference_value: round2(results.m1k.reference.rps / m10k.reference.rps),
-      holds: results.m1k.ours.rps / m10k.ours.rps <= 1.1,
-      informative: true,
-    },
-    {
-      name: 'peak RSS under load ≤ 250 MB (PostgreSQL)',
-      value: round1(pgPeak),
-      holds: pgPeak <= 250,
-    },
-  ];
+/** A target: its name, the measured value, the bound, and whether the value is within it. */
+function target(name, value, bound, { atMost = true, detail } = {}) {
+  const holds = value !== null && value !== undefined && !Number.isNaN(value) && (atMost ? value <= bound : value >= bound);
+  return { name, value: value ?? null, bound: `${atMost ? '≤' : '≥'} ${bound}`, holds, ...(detail ? { detail } : {}) };
+}
+
+/** The issue's targets whose scenarios ran (all of them unless BENCH_ONLY). */
+function evaluateTargets(results, { ready, idle }) {
+  const list = [];
+  // Against the reference, in interleaved rounds: every route at c=16 and c=64.
+  for (const name of ['c16', 'c64', 'm10', 'm10_c64', 'list_c16', 'list_c64', 'patch_c16', 'patch_c64']) {
+    const r = results[name];
+    if (!r?.ratio) continue;
+    const rounds = `by round ${r.ratio.rps_by_round.join(', ')}`;
+    list.push(target(`${r.label}: throughput ÷ reference`, r.ratio.rps, 0.8, { atMost: false, detail: rounds }));
+    list.push(target(`${r.label}: p99 ÷ reference`, r.ratio.p99, 1.5, { detail: `${r.ours.p99_ms} vs ${r.reference.p99_ms} ms` }));
+    list.push(
+      target(`${r.label}: server CPU per request ÷ reference`, r.ratio.cpu_per_req, 1.25, {
+        detail: `${r.ours.cpu_ms_per_req} vs ${r.reference.cpu_ms_per_req} ms`,
+      }),
+    );
+  }
+  // The history window costs the same whatever the thread's length (same window: 1,000 and 10,000).
+  if (results.m1k && results.m10k) {
+    list.push(
+      target('10,000-message thread ÷ 1,000-message thread (req/s of 1k ÷ req/s of 10k)', round2(results.m1k.ours.rps / results.m10k.ours.rps), 1.1, {
+        detail: `reference ${round2(results.m1k.reference.rps / results.m10k.reference.rps)}`,
+      }),
+    );
+  }
+  const branched = results.b10k_branched;
+  if (branched?.ratio) {
+    list.push(
+      target('10,000 messages over 100 branches ÷ a straight 10,000 (req/s of straight ÷ req/s of branched)', round2(results.b10k_straight.ours.rps / branched.ours.rps), 1.1, {
+        detail: `p50 ${branched.ratio.p50}×, CPU/req ${branched.ratio.cpu_per_req}× straight`,
+      }),
+    );
+  }
+  const pgRows = [...PG_SCENARIOS, ...ROUTE_SCENARIOS, ...BRANCH_SCENARIOS, ...STREAM_SCENARIOS].map((s) => results[s.name]).filter(Boolean);
+  if (pgRows.length > 0) {
+    list.push(target('peak RSS under load, PostgreSQL (MB)', round1(Math.max(...pgRows.map((r) => r.ours.peak_rss_mb))), 250));
+  }
+  if (idle.postgres_mb !== undefined) list.push(target('idle RSS after start, PostgreSQL (MB)', idle.postgres_mb, 150));
+  const stream = results.stream_c16?.ours.deltas;
+  if (stream) {
+    list.push(target("streaming, c=16: model's first token → client's first response.delta, median (ms)", stream.first_ms.p50, 5, { detail: `p90 ${stream.first_ms.p90} ms` }));
+    list.push(target('streaming, c=16: each later token → its response.delta, median (ms)', stream.later_ms.p50, 1, { detail: `p90 ${stream.later_ms.p90} ms` }));
+  }
+  const pglite = results.pglite_c16;
+  if (pglite) {
+    if (results.c16) {
+      list.push(target('PGlite c=16 throughput ÷ ours on PostgreSQL c=16', round2(pglite.ours.rps / results.c16.ours.rps), 0.5, { atMost: false }));
+    }
+    list.push(target('PGlite c=16 p99 (ms)', pglite.ours.p99_ms, 100));
+    const pglitePeak = Math.max(...PGLITE_SCENARIOS.map((s) => results[s.name]?.ours.peak_rss_mb ?? 0));
+    list.push(target('PGlite peak RSS under load (MB)', round1(pglitePeak), 400));
+  }
+  if (ready.pglite_existing_ms !== undefined) list.push(target('PGlite start to ready on an existing folder (ms)', ready.pglite_existing_ms, 1500));
+  if (idle.pglite_mb !== undefined) list.push({ ...target('idle RSS after start, PGlite (MB)', idle.pglite_mb, 400), informative: true });
   return list;
 }
 
@@ -367,11 +427,23 @@ function toMarkdown(report) {
       `PGlite ${r.pglite_fresh_ms ?? '–'} ms on a fresh folder, ${r.pglite_existing_ms ?? '–'} ms on an existing one.`,
   );
   lines.push('');
-  lines.push('| target | value | holds |');
-  lines.push('|---|---:|:---:|');
+  const i = report.idle_rss_mb;
+  lines.push(`Idle RSS ${IDLE_SETTLE_MS / 1000} s after start: PostgreSQL ${i.postgres_mb ?? '–'} MB, PGlite ${i.pglite_mb ?? '–'} MB.`);
+  const stream = report.results.stream_c16?.ours.deltas;
+  if (stream) {
+    lines.push('');
+    lines.push(
+      `Streaming (c=16, ${stream.answers} answers): the model's first token reaches the client as a response.delta in ` +
+        `${stream.first_ms.p50} ms (median; p90 ${stream.first_ms.p90}, p99 ${stream.first_ms.p99}); each later token in ` +
+        `${stream.later_ms.p50} ms (median; p90 ${stream.later_ms.p90}, p99 ${stream.later_ms.p99}).`,
+    );
+  }
+  lines.push('');
+  lines.push('| target | measured | bound | holds |');
+  lines.push('|---|---:|---:|:---:|');
   for (const t of report.targets) {
-    const extra = t.reference_value !== undefined ? ` (reference: ${t.reference_value})` : t.detail ? ` (${t.detail})` : '';
-    lines.push(`| ${t.name}${t.informative ? ' (diagnostic, not a target)' : ''} | ${t.value}${extra} | ${t.holds ? 'yes' : 'no'} |`);
+    const extra = t.detail ? ` (${t.detail})` : '';
+    lines.push(`| ${t.name}${t.informative ? ' (diagnostic, not a target)' : ''} | ${t.value ?? '–'}${extra} | ${t.bound} | ${t.holds ? 'holds' : '**does not hold**'} |`);
   }
   return `${lines.join('\n')}\n`;
 }

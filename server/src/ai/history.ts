@@ -1,6 +1,6 @@
 // The history window: which of a thread's earlier turns fit the model's token budget. Edit when the
 // way tokens are counted or the window is chosen changes.
-import { countTokens as countEncodedTokens } from 'gpt-tokenizer';
+import { countO200kTokens } from './o200k.js';
 import type { ChatTurn } from './provider.js';
 
 /**
@@ -9,13 +9,12 @@ import type { ChatTurn } from './provider.js';
  */
 export const MESSAGE_OVERHEAD_TOKENS = 4;
 
-// User text may contain strings such as `<|endoftext|>`: they are counted as plain text, never
-// refused (the tokenizer throws on them by default).
-const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
-
-/** Tokens of `text` in the o200k_base encoding (GPT-4o and later); an estimate for other models. */
+/**
+ * Tokens of `text` in the o200k_base encoding (GPT-4o and later); an estimate for other models.
+ * User text may contain strings such as `<|endoftext|>`: they are counted as plain text.
+ */
 export function countTokens(text: string): number {
-  return countEncodedTokens(text, PLAIN_TEXT);
+  return countO200kTokens(text);
 }
 
 /** A turn as stored: its text was counted once (countTokens), when the message was stored. */

@@ -127,7 +127,8 @@ export function buildMessages(
   return messages;
 }
 
-const TOOL_DEFINITION_TOKENS = countTokens(JSON.stringify(UPDATE_STATE_TOOL));
+/** Counted on first use: the vocabulary is loaded then, not when the server starts. */
+let toolDefinitionTokens: number | undefined;
 
 /**
  * Tokens the prompt costs whatever the history: the instructions, the state message, the
@@ -138,7 +139,7 @@ export function countFixedPromptTokens(
   state: JsonObject | null,
   extras: { tools?: FrontendTool[] | undefined; context?: ContextItem[] | undefined } = {},
 ): number {
-  let total = TOOL_DEFINITION_TOKENS;
+  let total = (toolDefinitionTokens ??= countTokens(JSON.stringify(UPDATE_STATE_TOOL)));
   for (const tool of extras.tools ?? []) total += countTokens(JSON.stringify(frontendToolDefinition(tool)));
   for (const text of preambleMessages(instructions, state, extras.context)) total += countTokens(text) + MESSAGE_OVERHEAD_TOKENS;
   return total;

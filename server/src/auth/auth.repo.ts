@@ -1,6 +1,6 @@
 // Queries for users, roles, sessions and token lookup. drizzle only; no rules here.
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import { apiTokens, rolePermissions, roles, sessions, users, type Database } from '@ai-threads/db';
+import { apiTokens, preparedFor, rolePermissions, roles, sessions, users, type Database } from '@ai-threads/db';
 
 export type UserRow = typeof users.$inferSelect & { role: string };
 
@@ -70,8 +70,9 @@ export async function insertSession(db: Database, values: typeof sessions.$infer
   await db.insert(sessions).values(values);
 }
 
-export async function findSessionWithUser(db: Database, id: string) {
-  const [row] = await db
+/** Every authenticated request runs it: prepared. */
+const sessionWithUser = preparedFor((db) =>
+  db
     .select({
       session: sessions,
       user: userColumns,
@@ -80,8 +81,13 @@ export async function findSessionWithUser(db: Database, id: string) {
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .innerJoin(roles, eq(roles.id, users.roleId))
-    .where(eq(sessions.id, id))
-    .limit(1);
+    .where(eq(sessions.id, sql.placeholder('id')))
+    .limit(1)
+    .prepare('find_session_with_user'),
+);
+
+export async function findSessionWithUser(db: Database, id: string) {
+  const [row] = await sessionWithUser(db).execute({ id });
   return row;
 }
 
@@ -93,8 +99,9 @@ export async function deleteSession(db: Database, id: string) {
   await db.delete(sessions).where(eq(sessions.id, id));
 }
 
-export async function findApiTokenWithUser(db: Database, lookupId: string) {
-  const [row] = await db
+/** Every request with an API token runs it: prepared. */
+const apiTokenWithUser = preparedFor((db) =>
+  db
     .select({
       token: apiTokens,
       user: userColumns,
@@ -103,8 +110,13 @@ export async function findApiTokenWithUser(db: Database, lookupId: string) {
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .innerJoin(roles, eq(roles.id, users.roleId))
-    .where(eq(apiTokens.lookupId, lookupId))
-    .limit(1);
+    .where(eq(apiTokens.lookupId, sql.placeholder('lookupId')))
+    .limit(1)
+    .prepare('find_api_token_with_user'),
+);
+
+export async function findApiTokenWithUser(db: Database, lookupId: string) {
+  const [row] = await apiTokenWithUser(db).execute({ lookupId });
   return row;
 }
 

@@ -1,7 +1,7 @@
 // Queries for threads, always scoped to their owner: another user's thread is never found.
 import type { PageQuery } from '@ai-threads/contracts';
 import { and, eq, sql, type SQL } from 'drizzle-orm';
-import { messages, stateRevisions, threads, type Database } from '@ai-threads/db';
+import { messages, preparedFor, stateRevisions, threads, type Database } from '@ai-threads/db';
 import { cursorQuery } from '../pagination.js';
 
 export type ThreadRow = typeof threads.$inferSelect;
@@ -28,12 +28,18 @@ export async function insertThread(db: Database, values: typeof threads.$inferIn
   });
 }
 
-export async function findThread(db: Database, userId: number, id: number): Promise<ThreadRow | undefined> {
-  const [row] = await db
+/** Most requests on a thread start here (ownThread): prepared. */
+const threadOfUser = preparedFor((db) =>
+  db
     .select()
     .from(threads)
-    .where(and(eq(threads.userId, userId), eq(threads.id, id)))
-    .limit(1);
+    .where(and(eq(threads.userId, sql.placeholder('userId')), eq(threads.id, sql.placeholder('id'))))
+    .limit(1)
+    .prepare('find_thread'),
+);
+
+export async function findThread(db: Database, userId: number, id: number): Promise<ThreadRow | undefined> {
+  const [row] = await threadOfUser(db).execute({ userId, id });
   return row;
 }
 
