@@ -4,9 +4,9 @@
 // protocols carry no event ids to resume after, and the request is one answer (a refusal before
 // the first part is retried by the client like any call, with the same Idempotency-Key).
 import type { OpenResponse } from '../client.js';
-import { APIConnectionError, APIConnectionTimeoutError, APIUserAbortError, AiThreadsError } from './error.js';
+import { APIConnectionError, APIUserAbortError, AiThreadsError } from './error.js';
 import { SSEStreamDecoder } from './sse.js';
-import { linkedController, timeout } from './utils.js';
+import { linkedController, readWithin } from './utils.js';
 
 /** The line that ends a UI message stream (AG-UI streams simply end). */
 const DONE = '[DONE]';
@@ -47,7 +47,7 @@ export class DataStream<Part> implements AsyncIterable<Part> {
     const decoder = new SSEStreamDecoder();
     try {
       while (reader) {
-        const chunk = await this.#read(reader, open.controller);
+        const chunk = await readWithin(reader, open.controller, this.#timeout);
         for (const event of chunk.done ? decoder.end() : decoder.push(chunk.value)) {
           if (event.data === DONE) return;
           yield parse<Part>(event.data);
@@ -64,22 +64,6 @@ export class DataStream<Part> implements AsyncIterable<Part> {
     }
   }
 
-  /** One read, failing as a timeout when the server stays silent for `timeout` ms. */
-  async #read(reader: ReadableStreamDefaultReader<Uint8Array>, controller: AbortController) {
-    let timedOut = false;
-    const timer = timeout(this.#timeout, () => {
-      timedOut = true;
-      controller.abort();
-    });
-    try {
-      return await reader.read();
-    } catch (error) {
-      if (timedOut) throw new APIConnectionTimeoutError({ message: 'The stream was silent for too long.' });
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
 }
 
 function parse<Part>(data: string): Part {

@@ -3,10 +3,10 @@
 // `timeout`) before `response.completed` or `error`, it reconnects with `Last-Event-ID` and the same
 // body and Idempotency-Key, up to `maxRetries` times; the server sends only what was missed.
 import type { MessagePair, MessageStreamEvent, MessageStreamEventName } from '../types.js';
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, AiThreadsError } from './error.js';
+import { APIConnectionError, APIError, APIUserAbortError, AiThreadsError } from './error.js';
 import type { OpenResponse } from '../client.js';
 import { SSEStreamDecoder, type ServerSentEvent } from './sse.js';
-import { backoffMs, linkedController, sleep, timeout } from './utils.js';
+import { backoffMs, linkedController, readWithin, sleep } from './utils.js';
 
 // Every event the contracts name: one they add is a compile error here until it is listed.
 const EVENT_NAMES = new Set<string>(
@@ -109,7 +109,7 @@ export class MessageStream implements AsyncIterable<MessageStreamEvent> {
         let dropped: unknown = new APIConnectionError({ message: 'The stream ended before the answer was complete.' });
         try {
           while (reader) {
-            const chunk = await this.#read(reader, open.controller);
+            const chunk = await readWithin(reader, open.controller, this.#options.timeout);
             const events = chunk.done ? decoder.end() : decoder.push(chunk.value);
             for (const sse of events) {
               const event = toStreamEvent(sse);
@@ -151,20 +151,4 @@ export class MessageStream implements AsyncIterable<MessageStreamEvent> {
     }
   }
 
-  /** One read, failing as a timeout when the server stays silent for `timeout` ms. */
-  async #read(reader: ReadableStreamDefaultReader<Uint8Array>, controller: AbortController) {
-    let timedOut = false;
-    const timer = timeout(this.#options.timeout, () => {
-      timedOut = true;
-      controller.abort();
-    });
-    try {
-      return await reader.read();
-    } catch (error) {
-      if (timedOut) throw new APIConnectionTimeoutError({ message: 'The stream was silent for too long.' });
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
 }

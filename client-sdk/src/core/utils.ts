@@ -1,5 +1,6 @@
 // Small runtime helpers that work the same in Node 20 and browsers: ids, abortable sleeps, signal
 // plumbing, and the retry delays. No Node-only modules here.
+import { APIConnectionTimeoutError } from './error.js';
 
 /** A random v4 UUID: crypto.randomUUID where it exists (it is missing in non-secure browser contexts). */
 export function uuid4(): string {
@@ -41,6 +42,30 @@ export function timeout(ms: number, onTimeout: () => void): ReturnType<typeof se
   const timer = setTimeout(onTimeout, ms);
   (timer as { unref?: () => void }).unref?.();
   return timer;
+}
+
+/**
+ * One read of a stream's body, failing as a timeout (and aborting `controller`) when the server
+ * stays silent for `ms`: what every streamed answer's reader does between two chunks.
+ */
+export async function readWithin(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  controller: AbortController,
+  ms: number,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  let timedOut = false;
+  const timer = timeout(ms, () => {
+    timedOut = true;
+    controller.abort();
+  });
+  try {
+    return await reader.read();
+  } catch (error) {
+    if (timedOut) throw new APIConnectionTimeoutError({ message: 'The stream was silent for too long.' });
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** An AbortController that also aborts when `parent` does (AbortSignal.any is too new for some browsers). */
