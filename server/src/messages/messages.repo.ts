@@ -547,12 +547,18 @@ export async function setHead(db: Database, threadId: number, messageId: number)
   return row;
 }
 
-export async function findMessage(db: Database, threadId: number, id: number): Promise<MessageRow | undefined> {
-  const [row] = await db
+/** Most message routes start here: prepared (see preparedFor). */
+const messageOfThread = preparedFor((db) =>
+  db
     .select()
     .from(messages)
-    .where(and(eq(messages.threadId, threadId), eq(messages.id, id)))
-    .limit(1);
+    .where(and(eq(messages.threadId, sql.placeholder('threadId')), eq(messages.id, sql.placeholder('id'))))
+    .limit(1)
+    .prepare('find_message'),
+);
+
+export async function findMessage(db: Database, threadId: number, id: number): Promise<MessageRow | undefined> {
+  const [row] = await messageOfThread(db).execute({ threadId, id });
   return row;
 }
 
@@ -566,16 +572,22 @@ export async function requestCancel(db: Database, threadId: number, messageId: n
   return rows.length > 0;
 }
 
+/** Every running answer beats every few seconds: prepared (see preparedFor). */
+const heartbeatOf = preparedFor((db) =>
+  db
+    .update(messages)
+    .set({ answerHeartbeatAt: sql`now()` })
+    .where(eq(messages.id, sql.placeholder('messageId')))
+    .returning({ status: messages.status, cancelRequestedAt: messages.cancelRequestedAt })
+    .prepare('message_heartbeat'),
+);
+
 /**
  * The running answer's heartbeat (see messages.answer_heartbeat_at), which also reads whether it
  * must stop: a cancel was requested, or its message was ended (it is no longer pending).
  */
 export async function heartbeat(db: Database, messageId: number): Promise<{ stop: boolean }> {
-  const [row] = await db
-    .update(messages)
-    .set({ answerHeartbeatAt: sql`now()` })
-    .where(eq(messages.id, messageId))
-    .returning({ status: messages.status, cancelRequestedAt: messages.cancelRequestedAt });
+  const [row] = await heartbeatOf(db).execute({ messageId });
   return { stop: !row || row.status !== 'pending' || row.cancelRequestedAt !== null };
 }
 
@@ -645,13 +657,24 @@ export async function resolveProposal(
 }
 
 /** The newest answer to `userMessageId` (its newest child, an assistant message), if any. */
-export async function findReply(db: Database, threadId: number, userMessageId: number): Promise<MessageRow | undefined> {
-  const [row] = await db
+const replyOf = preparedFor((db) =>
+  db
     .select()
     .from(messages)
-    .where(and(eq(messages.threadId, threadId), eq(messages.parentId, userMessageId), eq(messages.role, 'assistant')))
+    .where(
+      and(
+        eq(messages.threadId, sql.placeholder('threadId')),
+        eq(messages.parentId, sql.placeholder('userMessageId')),
+        eq(messages.role, 'assistant'),
+      ),
+    )
     .orderBy(desc(messages.id))
-    .limit(1);
+    .limit(1)
+    .prepare('find_reply'),
+);
+
+export async function findReply(db: Database, threadId: number, userMessageId: number): Promise<MessageRow | undefined> {
+  const [row] = await replyOf(db).execute({ threadId, userMessageId });
   return row;
 }
 
