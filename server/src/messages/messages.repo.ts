@@ -1,8 +1,8 @@
 // Queries for messages and the answering lease. Each step of an answer is one short transaction;
 // none is held open while the AI answers.
-import { and, desc, eq, gt, inArray, isNull, ne, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { PageQuery } from '@ai-threads/contracts';
-import { idempotencyKeys, messages, threads, type Database } from '@ai-threads/db';
+import { idempotencyKeys, messages, preparedFor, threads, type Database } from '@ai-threads/db';
 import { cursorQuery } from '../pagination.js';
 import type { ThreadRow } from '../threads/threads.repo.js';
 import { commitStateChange } from '../state/revisions.repo.js';
@@ -487,6 +487,25 @@ export async function listSiblings(db: Database, message: MessageRow, page: Page
 }
 
 /**
+ * One statement text whatever the page (the parents as one array parameter, the roots as a flag),
+ * so it is prepared once and never rebuilt. The parents go as an array literal (`{1,2}`): both
+ * drivers bind a text parameter the same way, whatever their array serialisation.
+ */
+const siblingCountsOf = preparedFor((db) =>
+  db
+    .select({ parentId: messages.parentId, n: sql<number>`count(*)::int` })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.threadId, sql.placeholder('threadId')),
+        sql`(${messages.parentId} = any(${sql.placeholder('parents')}::bigint[]) or (${sql.placeholder('roots')}::boolean and ${messages.parentId} is null))`,
+      ),
+    )
+    .groupBy(messages.parentId)
+    .prepare('sibling_counts'),
+);
+
+/**
  * How many messages share the parent of each of these (all of one thread): the `sibling_count`
  * of the resources. One query, whatever the number of rows.
  */
@@ -495,16 +514,7 @@ export async function siblingCounts(db: Database, threadId: number, rows: readon
   const roots = rows.some((row) => row.parentId === null);
   const counts = new Map<number | null, number>();
   if (parents.length === 0 && !roots) return counts;
-  const found = await db
-    .select({ parentId: messages.parentId, n: sql<number>`count(*)::int` })
-    .from(messages)
-    .where(
-      and(
-        eq(messages.threadId, threadId),
-        or(parents.length > 0 ? inArray(messages.parentId, parents) : undefined, roots ? isNull(messages.parentId) : undefined),
-      ),
-    )
-    .groupBy(messages.parentId);
+  const found = await siblingCountsOf(db).execute({ threadId, parents: `{${parents.join(',')}}`, roots });
   for (const row of found) counts.set(row.parentId === null ? null : Number(row.parentId), Number(row.n));
   return counts;
 }
@@ -537,12 +547,18 @@ export async function setHead(db: Database, threadId: number, messageId: number)
   return row;
 }
 
-export async function findMessage(db: Database, threadId: number, id: number): Promise<MessageRow | undefined> {
-  const [row] = await db
+/** Most message routes start here: prepared (see preparedFor). */
+const messageOfThread = preparedFor((db) =>
+  db
     .select()
     .from(messages)
-    .where(and(eq(messages.threadId, threadId), eq(messages.id, id)))
-    .limit(1);
+    .where(and(eq(messages.threadId, sql.placeholder('threadId')), eq(messages.id, sql.placeholder('id'))))
+    .limit(1)
+    .prepare('find_message'),
+);
+
+export async function findMessage(db: Database, threadId: number, id: number): Promise<MessageRow | undefined> {
+  const [row] = await messageOfThread(db).execute({ threadId, id });
   return row;
 }
 
@@ -556,16 +572,22 @@ export async function requestCancel(db: Database, threadId: number, messageId: n
   return rows.length > 0;
 }
 
+/** Every running answer beats every few seconds: prepared (see preparedFor). */
+const heartbeatOf = preparedFor((db) =>
+  db
+    .update(messages)
+    .set({ answerHeartbeatAt: sql`now()` })
+    .where(eq(messages.id, sql.placeholder('messageId')))
+    .returning({ status: messages.status, cancelRequestedAt: messages.cancelRequestedAt })
+    .prepare('message_heartbeat'),
+);
+
 /**
  * The running answer's heartbeat (see messages.answer_heartbeat_at), which also reads whether it
  * must stop: a cancel was requested, or its message was ended (it is no longer pending).
  */
 export async function heartbeat(db: Database, messageId: number): Promise<{ stop: boolean }> {
-  const [row] = await db
-    .update(messages)
-    .set({ answerHeartbeatAt: sql`now()` })
-    .where(eq(messages.id, messageId))
-    .returning({ status: messages.status, cancelRequestedAt: messages.cancelRequestedAt });
+  const [row] = await heartbeatOf(db).execute({ messageId });
   return { stop: !row || row.status !== 'pending' || row.cancelRequestedAt !== null };
 }
 
@@ -635,13 +657,24 @@ export async function resolveProposal(
 }
 
 /** The newest answer to `userMessageId` (its newest child, an assistant message), if any. */
-export async function findReply(db: Database, threadId: number, userMessageId: number): Promise<MessageRow | undefined> {
-  const [row] = await db
+const replyOf = preparedFor((db) =>
+  db
     .select()
     .from(messages)
-    .where(and(eq(messages.threadId, threadId), eq(messages.parentId, userMessageId), eq(messages.role, 'assistant')))
+    .where(
+      and(
+        eq(messages.threadId, sql.placeholder('threadId')),
+        eq(messages.parentId, sql.placeholder('userMessageId')),
+        eq(messages.role, 'assistant'),
+      ),
+    )
     .orderBy(desc(messages.id))
-    .limit(1);
+    .limit(1)
+    .prepare('find_reply'),
+);
+
+export async function findReply(db: Database, threadId: number, userMessageId: number): Promise<MessageRow | undefined> {
+  const [row] = await replyOf(db).execute({ threadId, userMessageId });
   return row;
 }
 
