@@ -1,5 +1,5 @@
 // The one way a thread's state changes: the new state, its version and the revision that records
-// the change, written together in the caller's transaction, and only if the state is still the
+// the change, written together in one statement (in the caller's transaction), and only if the state is still the
 // version the change was computed from (optimistic: two writers of one version, one wins).
 import type { RevisionSource } from '@ai-threads/contracts';
 import { and, eq, sql } from 'drizzle-orm';
@@ -28,28 +28,26 @@ export type CommitResult = { version: number; patch: JsonPatch } | 'unchanged' |
 /**
  * Writes `to` as the thread's state, version fromVersion + 1, with its revision. 'unchanged' (no
  * write, no revision) when `to` deep-equals `fromState`; 'moved' (no write) when the thread is no
- * longer at `fromVersion`: another writer came first. Run it in the transaction of the change
- * that makes it, so that the revision and the change are stored together or not at all.
+ * longer at `fromVersion`: another writer came first. One statement (the conditional update feeds
+ * the revision's insert), so the state and its revision are stored together even outside a
+ * transaction; inside one, they are stored with the change that makes them.
  */
-export async function commitStateChange(tx: Queryable, change: StateChange): Promise<CommitResult> {
+export async function commitStateChange(tx: Pick<Database, 'execute'>, change: StateChange): Promise<CommitResult> {
   const patch = diff(change.fromState, change.to);
   if (patch.length === 0) return 'unchanged';
   const version = change.fromVersion + 1;
-  const [updated] = await tx
-    .update(threads)
-    .set({ state: change.to, stateVersion: version, updatedAt: sql`now()` })
-    .where(and(eq(threads.id, change.threadId), eq(threads.stateVersion, change.fromVersion)))
-    .returning({ id: threads.id });
-  if (!updated) return 'moved';
-  await tx.insert(stateRevisions).values({
-    threadId: change.threadId,
-    version,
-    source: change.source,
-    messageId: change.messageId,
-    patch,
-    state: change.to,
-  });
-  return { version, patch };
+  // JSON as text cast to jsonb; a null state is SQL NULL, as the column holds a never-set state.
+  const to = change.to === null ? null : JSON.stringify(change.to);
+  const result = await tx.execute(sql`
+    with moved as (
+      update ${threads} set state = ${to}::jsonb, state_version = ${version}, updated_at = now()
+       where id = ${change.threadId} and state_version = ${change.fromVersion}
+      returning id)
+    insert into ${stateRevisions} (thread_id, version, source, message_id, patch, state)
+    select id, ${version}, ${change.source}, ${change.messageId}, ${JSON.stringify(patch)}::jsonb, ${to}::jsonb from moved
+    returning version`);
+  const rows = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
+  return rows.length === 0 ? 'moved' : { version, patch };
 }
 
 /** Newest first, by version; reads limit + 1 rows (see toPage). */

@@ -100,9 +100,8 @@ export function createStateService(deps: StateServiceDeps) {
       const thread = await ownThread(db, userId, threadId);
       checkPrecondition(precondition, thread.stateVersion);
       const { to, source, messageId } = change(thread);
-      const result = await db.transaction((tx) =>
-        revisions.commitStateChange(tx, { threadId, fromVersion: thread.stateVersion, fromState: thread.state, to, source, messageId }),
-      );
+      // One statement: the state and its revision together, no transaction needed.
+      const result = await revisions.commitStateChange(db, { threadId, fromVersion: thread.stateVersion, fromState: thread.state, to, source, messageId });
       if (result === 'unchanged') return stateOf(thread);
       if (result !== 'moved') return { state: to, version: result.version };
       if (precondition.kind !== 'any' || attempt >= ANY_VERSION_ATTEMPTS) {
