@@ -269,6 +269,23 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): AiProvider
       let usage: AiUsage | null = null;
       let model: string | null = null;
 
+      /** Runs one tool call on the state, tells the caller of a change, and answers the model's reply text. */
+      const applyToolCall = (call: ToolCallRequest): string => {
+        const outcome = runToolCall(state, call);
+        if (outcome.state !== state) notifyStateChange(request, state, outcome.state, logger);
+        state = outcome.state;
+        return outcome.reply;
+      };
+      /** The reply as it stands, ended on `toolCalls` (front-end calls) when given. */
+      const replied = (toolCalls?: FrontendToolCall[]): AiResult => ({
+        content: text.content,
+        state,
+        model: model ?? options.model,
+        usage,
+        firstTokenMs: request.onDelta ? text.firstTokenMs : null,
+        ...(toolCalls ? { toolCalls } : {}),
+      });
+
       for (let round = 0; ; round++) {
         const toolsAllowed = round < MAX_TOOL_ROUNDS;
         text.startRound();
@@ -279,28 +296,13 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): AiProvider
         if (frontend.length > 0 && toolsAllowed) {
           // The answer ends on a front-end call: the client runs it. The turn's update_state
           // calls still count; nothing is sent back to the model for this turn.
-          for (const call of turn.toolCalls) {
-            if (call.name !== UPDATE_STATE_TOOL_NAME) continue;
-            const outcome = runToolCall(state, call);
-            if (outcome.state !== state) notifyStateChange(request, state, outcome.state, logger);
-            state = outcome.state;
-          }
-          return {
-            content: text.content,
-            state,
-            model: model ?? options.model,
-            usage,
-            firstTokenMs: request.onDelta ? text.firstTokenMs : null,
-            toolCalls: frontend,
-          };
+          for (const call of turn.toolCalls) if (call.name === UPDATE_STATE_TOOL_NAME) applyToolCall(call);
+          return replied(frontend);
         }
         if (turn.toolCalls.length > 0 && toolsAllowed) {
           messages.push(assistantToolMessage(turn));
           for (const call of turn.toolCalls) {
-            const outcome = runToolCall(state, call);
-            if (outcome.state !== state) notifyStateChange(request, state, outcome.state, logger);
-            state = outcome.state;
-            messages.push({ role: 'tool', tool_call_id: call.id, content: outcome.reply });
+            messages.push({ role: 'tool', tool_call_id: call.id, content: applyToolCall(call) });
           }
           continue;
         }
@@ -308,13 +310,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): AiProvider
           const reason = turn.toolCalls.length > 0 ? `still calling tools after ${MAX_TOOL_ROUNDS} rounds` : 'no text';
           throw new AiProviderError('malformed', `The model answered with ${reason}.`);
         }
-        return {
-          content: text.content,
-          state,
-          model: model ?? options.model,
-          usage,
-          firstTokenMs: request.onDelta ? text.firstTokenMs : null,
-        };
+        return replied();
       }
     },
   };
