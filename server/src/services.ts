@@ -100,7 +100,7 @@ export function createServices(deps: AppDeps) {
     state,
     streams,
     agui: createAguiService({ db, messages, streams }),
-    uiStream: createUiStreamService({ streams, state, messages }),
+    uiStream: createUiStreamService({ streams, messages }),
     config,
     logger,
     database,

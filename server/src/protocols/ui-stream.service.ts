@@ -1,19 +1,17 @@
 // The AI SDK's UI message stream over a thread (POST .../ui-stream): what useChat sends, posted
-// through the same answer run as .../messages/stream (streams.open / openRegenerate), and that
-// run's events told as UI message stream parts. The stored thread is the truth: of the client's
+// through the same answer run as .../messages/stream (streams.openAnswer around create or
+// regenerate), and that run's events told as UI message stream parts. The stored thread is the truth: of the client's
 // messages only the last is read, and the state parts are computed from the thread's state.
 import { uiMessageText, type contracts, type InputOf, type JsonObject, type JsonPatch, type UiStreamPart } from '@ai-threads/contracts';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError } from '../errors.js';
 import type { LoggedEvent } from '../messages/answer-runs.js';
-import type { MessagesService } from '../messages/messages.service.js';
+import type { AnswerHooks, MessagesService } from '../messages/messages.service.js';
 import type { OpenOptions, StreamsService } from '../messages/streams.service.js';
 import { applyJsonPatch, jsonEqual } from '../state/json-patch.js';
-import type { StateService } from '../state/state.service.js';
 
 export interface UiStreamServiceDeps {
   streams: StreamsService;
-  state: StateService;
   messages: MessagesService;
 }
 
@@ -42,26 +40,30 @@ export function createUiStreamService(deps: UiStreamServiceDeps) {
      * answer is accepted; rejects with the refusal otherwise (404 first, as every answering call).
      */
     async open(principal: Principal, input: Input, options: OpenOptions): Promise<AsyncIterable<Streamed>> {
-      // The state the answer starts from, for the state parts: the one sent, else the thread's.
-      // Read before the answer holds the thread; a write between the two only makes the
-      // intermediate parts stale, and the end corrects them (`tell`).
-      const { state: threadState } = await deps.state.get(principal, input.threadId);
       const { threadId, expected_state_version } = input;
+      // The state the answer starts from, as the answer began with it (the one sent is the
+      // thread's by then): the state parts are exact. A replayed answer began earlier: none.
+      let start: JsonObject | null | undefined;
+      const begun = (hooks: AnswerHooks): AnswerHooks => ({ ...hooks, onBegun: (b) => (start = b.state) });
       if (input.trigger === 'regenerate-message') {
         const messageId = Number(input.messageId);
         await assertAnswer(principal, threadId, messageId);
-        const events = await deps.streams.openRegenerate(principal, { threadId, messageId, expected_state_version }, options);
-        return tell(events, threadState, undefined);
+        const events = await deps.streams.openAnswer(principal, threadId, options, (hooks) =>
+          deps.messages.regenerate(principal, { threadId, messageId, expected_state_version }, begun(hooks)),
+        );
+        return tell(events, () => start, undefined);
       }
       const said = uiMessageText(input.messages.at(-1));
       // The contract has refused this already; the check keeps the types honest.
       if ('problem' in said) throw AppError.field('messages', `The messages field ${said.problem}.`);
-      const events = await deps.streams.open(
-        principal,
-        { threadId, content: said.text, ...(input.state ? { state: input.state } : {}), expected_state_version },
-        options,
+      const events = await deps.streams.openAnswer(principal, threadId, options, (hooks) =>
+        deps.messages.create(
+          principal,
+          { threadId, content: said.text, ...(input.state ? { state: input.state } : {}), expected_state_version },
+          begun(hooks),
+        ),
       );
-      return tell(events, input.state ?? threadState, input.state);
+      return tell(events, () => start, input.state);
     },
   };
 }
@@ -82,8 +84,12 @@ function patched(state: JsonObject | null, patch: JsonPatch): JsonObject | null 
  * the proposal so far. At the end the stored reply is the truth: a last `data-state` when its
  * state is not what the client holds, the stored proposal, then `finish` with the stored ids.
  */
-async function* tell(events: AsyncIterable<LoggedEvent>, start: JsonObject | null, sent: JsonObject | undefined): AsyncGenerator<Streamed> {
-  let current: JsonObject | null | undefined = start;
+async function* tell(
+  events: AsyncIterable<LoggedEvent>,
+  start: () => JsonObject | null | undefined,
+  sent: JsonObject | undefined,
+): AsyncGenerator<Streamed> {
+  let current: JsonObject | null | undefined;
   let clientHolds: JsonObject | null | undefined = sent;
   let proposal: { patch: JsonPatch; state: JsonObject | null | undefined } | undefined;
   let textId = 'text';
@@ -92,6 +98,7 @@ async function* tell(events: AsyncIterable<LoggedEvent>, start: JsonObject | nul
     const part = (event: UiStreamPart): Streamed => ({ id, event });
     switch (logged.event) {
       case 'message.created':
+        current = start();
         textId = `text-${logged.data.id}`;
         yield part({ type: 'start' });
         break;

@@ -263,8 +263,6 @@ export function createStateService(deps: StateServiceDeps) {
   }
 }
 
-export type StateService = ReturnType<typeof createStateService>;
-
 /** Rolls back an accept whose proposal another request accepted or rejected first. */
 class ProposalTaken extends Error {}
 /** Rolls back an accept whose state another writer changed first. */
