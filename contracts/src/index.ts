@@ -11,7 +11,7 @@ export * from './threads/thread.js';
 export * from './messages/message.js';
 export * from './state/state.js';
 export { ProposalAccepted } from './state/operations.js';
-export { MessageInput } from './messages/operations.js';
+export { MessageContent, MessageInput } from './messages/operations.js';
 export { AguiEvent } from './protocols/agui.js';
 export {
   StreamEvent,

@@ -115,6 +115,8 @@ describe('AG-UI route: bad input is a 4xx in the seed\'s format, nothing stored'
     ['a blank user message', { messages: [{ id: 'a', role: 'user', content: '   ' }] }, 'messages.0.content'],
     ['an image part', { messages: [{ id: 'a', role: 'user', content: [{ type: 'image', source: { type: 'url', value: 'https://x/y.png' } }] }] }, 'messages.0.content'],
     ['5001 characters', { messages: [{ id: 'a', role: 'user', content: 'é'.repeat(5001) }] }, 'messages.0.content'],
+    ['a NUL in the message', { messages: [{ id: 'a', role: 'user', content: 'hi\u0000there' }] }, 'messages.0.content'],
+    ['a lone surrogate in a tool result', { messages: [{ id: 't', role: 'tool', toolCallId: 'call_1', content: 'x\ud800' }] }, 'messages.0.content'],
     ['more than 1000 messages', { messages: Array.from({ length: 1001 }, (_, i) => ({ id: `m${i}`, role: 'user', content: 'hi' })) }, 'messages'],
     ['a state that is a list', { state: [1, 2] }, 'state'],
     ['a state nested 40 deep', { state: JSON.parse('{"a":'.repeat(40) + '1' + '}'.repeat(40)) }, 'state'],

@@ -21,9 +21,12 @@ export const ANSWERS = {
   idempotent: true,
 } as const;
 
+/** A message's text: the seed's rule (1 to 5000 code points, not blank, storable), whichever route posts it. */
+export const MessageContent = Text({ min: 1, max: 5000, notBlank: true });
+
 export const MessageInput = z.object({
   threadId: IdParam,
-  content: Text({ min: 1, max: 5000, notBlank: true }).meta({
+  content: MessageContent.meta({
     description: 'Content of the message (max 5000 characters, counted as Unicode code points).',
     example: 'Hello!',
   }),

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { IdParam } from '../common.js';
 import { Id, Count } from '../fields.js';
-import { ANSWERS } from '../messages/operations.js';
+import { ANSWERS, MessageContent } from '../messages/operations.js';
 import { defineOperation } from '../operation.js';
 import { ExpectedVersion, JsonPatch } from '../state/state.js';
 import { State, Text } from '../text.js';
@@ -14,7 +14,6 @@ export const UI_STREAM_MAX_MESSAGES = 1000;
 /** How many parts one message may have. */
 const MAX_PARTS = 1000;
 /** The text posted: the last message's text parts, joined; the seed's rule for `content`. */
-const Content = Text({ min: 1, max: 5000, notBlank: true });
 
 // Only what is read is kept: a part's `type` and `text`, a message's `role` and `parts`; the other
 // fields the AI SDK sends (metadata, a file's url, a tool's input) are accepted and dropped.
@@ -43,7 +42,7 @@ export function uiMessageText(message: UiMessage | undefined): { text: string } 
     texts.push(part.text);
   }
   const text = texts.join('');
-  const checked = Content.safeParse(text);
+  const checked = MessageContent.safeParse(text);
   if (!checked.success) {
     const why = checked.error.issues[0]?.message ?? 'is invalid';
     return { problem: `must end with a user message whose text ${why.replace(/^is required$/, 'is not empty')}` };

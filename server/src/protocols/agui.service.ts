@@ -4,9 +4,10 @@
 // events are our answer events translated: the stream service runs and logs the answer, so a
 // dropped connection loses nothing (the answer is stored) and every rule of the seed holds.
 import type { BaseEvent, Message as AguiMessage } from '@ag-ui/core';
+import { z } from 'zod';
 import { EventType } from '@ag-ui/core';
 import { RunAgentInputSchema } from '@ag-ui/core/schemas';
-import { isJsonObject, type AguiEvent, type contracts, type InputOf, type JsonObject, type MessagePair } from '@ai-threads/contracts';
+import { isJsonObject, MessageContent, storable, type AguiEvent, type contracts, type InputOf, type JsonObject, type MessagePair } from '@ai-threads/contracts';
 import type { Database } from '@ai-threads/db';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError } from '../errors.js';
@@ -65,6 +66,16 @@ function textOf(content: unknown, name: string): string {
     .join('\n');
 }
 
+/** A tool's result: any text PostgreSQL can store (no NUL, no lone surrogate). */
+const ToolResult = storable(z.string());
+
+/** `text` as `schema` takes it (a message's text: the seed's rule), else a 422 on `name` in its words. */
+function checked(schema: z.ZodType<string>, text: string, name: string): string {
+  const result = schema.safeParse(text);
+  if (!result.success) throw field(name, `The content field ${result.error.issues[0]?.message ?? 'is invalid'}.`);
+  return text;
+}
+
 /**
  * What to answer: the tool results at the end of the messages (after the answer that called the
  * tools), else the newest message, which must be a user message the thread does not hold yet.
@@ -77,7 +88,8 @@ function requestOf(messages: AguiMessage[]): RunRequest {
       kind: 'tool',
       results: messages.slice(first).map((message, i) => {
         const tool = message as Extract<AguiMessage, { role: 'tool' }>;
-        return { toolCallId: tool.toolCallId, content: textOf(tool.content, `messages.${first + i}.content`) };
+        const name = `messages.${first + i}.content`;
+        return { toolCallId: tool.toolCallId, content: checked(ToolResult, textOf(tool.content, name), name) };
       }),
     };
   }
@@ -85,10 +97,7 @@ function requestOf(messages: AguiMessage[]): RunRequest {
   const at = `messages.${messages.length - 1}`;
   if (!last) throw field('messages', 'The messages field must end with a new user message or the results of tool calls.');
   if (last.role !== 'user') throw field(`${at}.role`, 'The newest message must be a user message or a tool result.');
-  const content = textOf(last.content, `${at}.content`);
-  if (content.trim() === '') throw field(`${at}.content`, 'The content field must not be blank.');
-  if (Array.from(content).length > 5000) throw field(`${at}.content`, 'The content field must not be greater than 5000 characters.');
-  return { kind: 'message', content };
+  return { kind: 'message', content: checked(MessageContent, textOf(last.content, `${at}.content`), `${at}.content`) };
 }
 
 /** The state the client sends: an object, or nothing; `{}` (a client that holds none) changes nothing. */
