@@ -2,7 +2,7 @@
 // none is held open while the AI answers.
 import { and, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { PageQuery } from '@ai-threads/contracts';
-import { idempotencyKeys, messages, preparedFor, threads, type Database } from '@ai-threads/db';
+import { idempotencyKeys, messages, preparedFor, prefixedColumns, rawStatement, rowMapper, threads, type Database } from '@ai-threads/db';
 import { cursorQuery } from '../pagination.js';
 import type { ThreadRow } from '../threads/threads.repo.js';
 import { commitStateChange } from '../state/revisions.repo.js';
@@ -106,6 +106,91 @@ async function reserveMessageId(tx: Database): Promise<number> {
 /** Rolls back a transaction that took the lease for a retry that must be refused. */
 class StaleRetry extends Error {}
 
+const threadOf = rowMapper(threads, 't_');
+const messageOf = rowMapper(messages, 'm_');
+const plainMessageOf = rowMapper(messages);
+
+/**
+ * The common begin, a new message with no state (most requests), as one statement: no
+ * transaction, one round trip instead of five. In order: the thread's row, locked (so its head is
+ * the newest, even when another answer ended while this statement waited for the lock); the
+ * message's id from the sequence; the lease, which also makes that id the head and counts the
+ * message, only if the thread is free (and at an accepted state version); the message, after the
+ * head (or the given parent), and only if the lease was taken; any other pending message of the
+ * thread failed (left by an answer that died). The refusals read `old`: no row is 'missing', a row
+ * without a lease is the precondition's or 'busy'. Every part sees the statement's snapshot, taken
+ * before the lock: the only writer of a thread's messages holds its lease, and a lease is given up
+ * in the transaction that stored its last message, which the lock waited for.
+ */
+const beginNewMessage = rawStatement('begin_new_message', () => {
+  const p = (name: string) => sql.placeholder(name);
+  return sql`
+    with old as (
+      select id, head_message_id, state_version from threads where id = ${p('threadId')}::bigint and user_id = ${p('userId')}::bigint
+         for update
+    ), new_id as (
+      select nextval('messages_id_seq') as id
+    ), lease as (
+      update threads t
+         set busy_until = now() + ${p('leaseMs')}::int * interval '1 millisecond',
+             busy_message_id = n.id, head_message_id = n.id,
+             message_count = t.message_count + 1, last_message_at = now(), updated_at = now()
+        from old, new_id n
+       where t.id = old.id
+         and (t.busy_until is null or t.busy_until < now())
+         and (${p('versions')}::int[] is null or t.state_version = any(${p('versions')}::int[]))
+      returning t.*, old.head_message_id as old_head
+    ), parent as (
+      select l.id as thread_id, l.busy_message_id as id,
+             case when ${p('afterHead')}::boolean then l.old_head else ${p('parentId')}::bigint end as parent_id
+        from lease l
+    ), msg as (
+      insert into messages (id, thread_id, parent_id, sibling_index, role, content, status, token_count, answer_heartbeat_at)
+      select p.id, p.thread_id, p.parent_id,
+             case when p.parent_id is null
+                  then (select count(*)::int from messages s where s.thread_id = p.thread_id and s.parent_id is null)
+                  else (select count(*)::int from messages s where s.thread_id = p.thread_id and s.parent_id = p.parent_id) end,
+             'user', ${p('content')}::text, 'pending', ${p('tokenCount')}::int, now()
+        from parent p
+      returning *
+    ), orphans as (
+      update messages set status = 'failed', error = ${INTERRUPTED}
+       where thread_id = ${p('threadId')}::bigint and status = 'pending' and exists (select 1 from lease)
+    ), reply_id as (
+      select nextval('messages_id_seq') as id where ${p('reserveReplyId')}::boolean and exists (select 1 from lease)
+    )
+    select old.state_version as old_version, (select id from reply_id) as reply_id,
+           ${sql.raw(prefixedColumns(threads, 'l', 't_'))}, ${sql.raw(prefixedColumns(messages, 'm', 'm_'))}
+      from old left join lease l on true left join msg m on true`;
+});
+
+/** beginNewMessage's answer: the thread leased and the message stored, or the refusal. */
+async function beginNew(db: Database, input: BeginAnswer): ReturnType<typeof beginAnswer> {
+  const [row] = await beginNewMessage(db).rows({
+    threadId: input.threadId,
+    userId: input.userId,
+    leaseMs: input.leaseMs,
+    versions: input.stateVersions ?? null,
+    afterHead: input.parentId === undefined,
+    parentId: input.parentId ?? null,
+    content: input.content,
+    tokenCount: input.tokenCount,
+    reserveReplyId: Boolean(input.reserveReplyId),
+  });
+  if (!row) return 'missing';
+  if (row['m_id'] === null) {
+    const version = Number(row['old_version']);
+    const versions = input.stateVersions;
+    return versions !== undefined && !versions.includes(version) ? { stateChanged: version } : 'busy';
+  }
+  return {
+    thread: threadOf(row),
+    message: messageOf(row),
+    previousStatus: null,
+    replyId: row['reply_id'] === null ? undefined : Number(row['reply_id']),
+  };
+}
+
 /**
  * Takes the thread's answering lease and stores the user message (pending), in one transaction.
  * 'busy' when another answer holds the lease; 'missing' when the thread is gone; 'stale' when the
@@ -115,6 +200,9 @@ export async function beginAnswer(
   db: Database,
   input: BeginAnswer,
 ): Promise<{ thread: ThreadRow; message: MessageRow; previousStatus: MessageRow['status'] | null; replyId: number | undefined } | BeginRefusal> {
+  if (input.regenerateMessageId === undefined && input.retryMessageId === null && !input.toolResults?.length && input.state === null) {
+    return beginNew(db, input);
+  }
   return db.transaction(async (tx) => {
     const versions = input.stateVersions;
     const [thread] = await tx
@@ -251,17 +339,21 @@ export async function beginAnswer(
  * carries its parent, where the next page starts. A recursive walk by primary key that stops as
  * soon as `limit` answered messages are found, whatever the thread's length or number of branches.
  */
-export async function historyPage(db: Database, threadId: number, fromId: number, limit: number): Promise<Array<StoredTurn & { id: number; parentId: number | null }>> {
-  const result = await db.execute(sql`
+const historyPageOf = rawStatement('history_page', () => {
+  const p = (name: string) => sql.placeholder(name);
+  return sql`
     with recursive branch as (
       select id, parent_id, role, content, token_count, tool_calls, tool_call_id, status, 0 as depth
-        from messages where id = ${fromId} and thread_id = ${threadId}
+        from messages where id = ${p('fromId')}::bigint and thread_id = ${p('threadId')}::bigint
       union all
       select m.id, m.parent_id, m.role, m.content, m.token_count, m.tool_calls, m.tool_call_id, m.status, b.depth + 1
         from messages m join branch b on m.id = b.parent_id
     )
-    select id, parent_id, role, content, token_count, tool_calls, tool_call_id, depth from branch where status = 'completed' limit ${limit}`);
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{
+    select id, parent_id, role, content, token_count, tool_calls, tool_call_id, depth from branch where status = 'completed' limit ${p('limit')}::int`;
+});
+
+export async function historyPage(db: Database, threadId: number, fromId: number, limit: number): Promise<Array<StoredTurn & { id: number; parentId: number | null }>> {
+  const rows = (await historyPageOf(db).rows({ threadId, fromId, limit })) as Array<{
     id: number | string;
     parent_id: number | string | null;
     role: MessageRow['role'];
@@ -307,7 +399,15 @@ export interface StoreAnswer {
    * and the thread's state stays (the reply's updated_state is `state`).
    */
   outcome:
-    | { status: 'completed'; settle: (current: { state: Record<string, unknown> | null; version: number }) => ReplyState }
+    | {
+        status: 'completed';
+        settle: (current: { state: Record<string, unknown> | null; version: number }) => ReplyState;
+        /**
+         * The AI left the state as it began (settle would keep it, whatever the current state):
+         * the state the reply holds. The reply is then stored without reading the thread first.
+         */
+        unchanged?: Record<string, unknown> | null;
+      }
     | { status: 'cancelled'; state: Record<string, unknown> | null };
   /** A regenerate of an answered message: the user message stays `completed`, even if this answer was cancelled. */
   keepUserCompleted?: boolean;
@@ -317,12 +417,88 @@ export interface StoreAnswer {
 class AlreadyEnded extends Error {}
 
 /**
+ * storeAnswer when the reply leaves the state as it was (most answers, and every cancelled one):
+ * one statement, no transaction. The user message's outcome, only while it is pending (a cancel
+ * may have ended it); the rest only if it was: the thread (counted, its head the reply, the lease
+ * freed, if this answer still holds it), and the reply, whose id is the reserved one or the
+ * sequence's and whose state version is the thread's (null for a cancelled reply). Its rows: the
+ * user message then the reply, or none when the user message was no longer pending.
+ */
+const storeUnchangedReply = rawStatement('store_unchanged_reply', () => {
+  const p = (name: string) => sql.placeholder(name);
+  return sql`
+    with reply_id as (
+      select coalesce(${p('replyId')}::bigint, nextval('messages_id_seq')) as id
+    ), usr as (
+      update messages set status = ${p('userStatus')}::text, error = ${p('userError')}::text
+       where id = ${p('userMessageId')}::bigint and status = 'pending'
+      returning *
+    ), thr as (
+      update threads
+         set message_count = message_count + 1, last_message_at = now(), updated_at = now(),
+             busy_until = null, busy_message_id = null, head_message_id = (select id from reply_id)
+       where id = ${p('threadId')}::bigint and busy_message_id = ${p('userMessageId')}::bigint and exists (select 1 from usr)
+      returning state_version
+    ), reply as (
+      insert into messages (id, thread_id, parent_id, sibling_index, role, status, content, tool_calls, model, usage,
+                            latency_ms, first_token_ms, context_truncated, token_count, updated_state, state_patch, proposal, state_version)
+      select (select id from reply_id), ${p('threadId')}::bigint, u.id,
+             (select count(*)::int from messages s where s.thread_id = u.thread_id and s.parent_id = u.id),
+             'assistant', ${p('status')}::text, ${p('content')}::text, ${p('toolCalls')}::jsonb, ${p('model')}::text, ${p('usage')}::jsonb,
+             ${p('latencyMs')}::int, ${p('firstTokenMs')}::int, ${p('contextTruncated')}::boolean, ${p('tokenCount')}::int,
+             ${p('updatedState')}::jsonb, '[]'::jsonb, null,
+             case when ${p('status')}::text = 'completed'
+                  then coalesce((select state_version from thr), (select state_version from threads where id = ${p('threadId')}::bigint)) end
+        from usr u
+      returning *
+    )
+    select 0 as which, usr.* from usr
+    union all
+    select 1 as which, reply.* from reply
+    order by which`;
+});
+
+/** JSON as text for a jsonb placeholder; null is SQL NULL. */
+const jsonText = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+
+async function storeUnchanged(
+  db: Database,
+  input: StoreAnswer,
+  status: 'completed' | 'cancelled',
+  updatedState: Record<string, unknown> | null,
+): Promise<{ user: MessageRow; reply: MessageRow } | null> {
+  const { reply } = input;
+  const userCompleted = input.keepUserCompleted || status === 'completed';
+  const rows = await storeUnchangedReply(db).rows({
+    replyId: reply.id ?? null,
+    userMessageId: input.userMessageId,
+    userStatus: userCompleted ? 'completed' : 'cancelled',
+    userError: userCompleted ? null : CANCELLED,
+    threadId: input.threadId,
+    status,
+    content: reply.content,
+    toolCalls: jsonText(reply.toolCalls),
+    model: reply.model ?? null,
+    usage: jsonText(reply.usage),
+    latencyMs: reply.latencyMs ?? null,
+    firstTokenMs: reply.firstTokenMs ?? null,
+    contextTruncated: reply.contextTruncated ?? false,
+    tokenCount: reply.tokenCount,
+    updatedState: jsonText(updatedState),
+  });
+  if (rows.length < 2) return null;
+  return { user: plainMessageOf(rows[0]!), reply: plainMessageOf(rows[1]!) };
+}
+
+/**
  * Stores the reply and the user message's outcome, updates the thread (its state as an `ai`
  * revision, or a proposal that supersedes the older pending ones) and frees the lease; null
  * (nothing stored) when the user message is no longer pending: a cancel ended it meanwhile.
  */
 export async function storeAnswer(db: Database, input: StoreAnswer): Promise<{ user: MessageRow; reply: MessageRow } | null> {
   const { outcome } = input;
+  if (outcome.status === 'cancelled') return storeUnchanged(db, input, 'cancelled', outcome.state);
+  if (outcome.unchanged !== undefined) return storeUnchanged(db, input, 'completed', outcome.unchanged);
   return db.transaction(async (tx) => {
     // The thread's row, locked: the state to settle against cannot change until this commits.
     const [current] = await tx
@@ -330,10 +506,7 @@ export async function storeAnswer(db: Database, input: StoreAnswer): Promise<{ u
       .from(threads)
       .where(eq(threads.id, input.threadId))
       .for('update');
-    const settled: ReplyState =
-      outcome.status === 'completed'
-        ? outcome.settle({ state: current?.state ?? null, version: current?.version ?? 0 })
-        : { updatedState: outcome.state, statePatch: [], proposal: null };
+    const settled = outcome.settle({ state: current?.state ?? null, version: current?.version ?? 0 });
     const committing = settled.commit !== undefined && current !== undefined;
     if (settled.proposal) {
       await tx
@@ -349,11 +522,11 @@ export async function storeAnswer(db: Database, input: StoreAnswer): Promise<{ u
         parentId: input.userMessageId,
         siblingIndex: siblingsSoFar(input.threadId, input.userMessageId),
         role: 'assistant',
-        status: outcome.status,
+        status: 'completed',
         updatedState: settled.updatedState,
         statePatch: settled.statePatch,
         proposal: settled.proposal,
-        stateVersion: outcome.status === 'completed' && current ? current.version + (committing ? 1 : 0) : null,
+        stateVersion: current ? current.version + (committing ? 1 : 0) : null,
       })
       .returning();
     // Statements on different rows (the revision's writes on the thread come after the lease's),
@@ -361,11 +534,7 @@ export async function storeAnswer(db: Database, input: StoreAnswer): Promise<{ u
     const [[user]] = await Promise.all([
       tx
         .update(messages)
-        .set(
-          input.keepUserCompleted || outcome.status === 'completed'
-            ? { status: 'completed', error: null }
-            : { status: 'cancelled', error: CANCELLED },
-        )
+        .set({ status: 'completed', error: null })
         .where(and(eq(messages.id, input.userMessageId), isPending))
         .returning(),
       tx

@@ -448,6 +448,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
               outcome: {
                 status: 'completed',
                 settle: settleState({ state, version: thread.stateVersion }, outcome.result.state, thread.stateReview === 'review', deps.stateLimits),
+                ...(diff(state, outcome.result.state).length === 0 ? { unchanged: state } : {}),
               },
               reply: {
                 ...(replyId === undefined ? {} : { id: replyId }),
