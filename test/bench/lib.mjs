@@ -408,11 +408,11 @@ export async function startOurs({ database, fakeUrl, logFile, nodeArgs = [], env
   return { child, url, pid: child.pid, readyMs: performance.now() - started };
 }
 
-export async function startReference({ database, fakeUrl, logFile }) {
+export async function startReference({ database, fakeUrl, logFile, nodeArgs = [] }) {
   const port = await freePort();
   const env = { ...baseEnv(), NODE_ENV: 'production', PORT: String(port), DATABASE_URL: database, OPENAI_BASE_URL: fakeUrl, AI_MODEL: MODEL };
   const started = performance.now();
-  const child = startChild('reference', process.execPath, [join(BENCH_DIR, 'reference-server.mjs')], { env, logFile });
+  const child = startChild('reference', process.execPath, [...nodeArgs, join(BENCH_DIR, 'reference-server.mjs')], { env, logFile });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(child, url);
   return { child, url, pid: child.pid, readyMs: performance.now() - started };

@@ -4,7 +4,7 @@
 // Environment: BENCH_DURATION (default 15), BENCH_WARMUP (default 3), BENCH_CONNECTIONS (default 16),
 // BENCH_MESSAGES (messages per seeded thread, default 0), BENCH_KIND (the request: `post`, the
 // default; `list`, a page of 20; `patch`, a state patch; see load.mjs), BENCH_SKIP_BUILD=1; extra server env as
-// BENCH_SERVER_ENV='{"LOG_LEVEL":"warn"}'.
+// BENCH_SERVER_ENV='{"LOG_LEVEL":"warn"}'; BENCH_TARGET=reference profiles the reference server instead.
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatSummary, summarise } from './cpuprofile-summary.mjs';
@@ -19,6 +19,7 @@ import {
   seedPostgres,
   startFake,
   startOurs,
+  startReference,
   stopChild,
   tempDir,
 } from './lib.mjs';
@@ -28,6 +29,8 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 0);
 const KIND = process.env.BENCH_KIND ?? 'post';
+/** `ours` (default) or `reference`: which server is profiled. */
+const TARGET = process.env.BENCH_TARGET ?? 'ours';
 
 const window = { fromMs: 0, toMs: Infinity };
 
@@ -39,13 +42,19 @@ async function main() {
   if (process.env.BENCH_SKIP_BUILD !== '1') runCommand(join(ROOT, 'node_modules/.bin/tsc'), ['-b', 'server']);
   const fake = await startFake();
   const db = await createBenchDatabase(`ai_threads_profile_${process.pid}`);
-  const server = await startOurs({
+  const profiling = ['--cpu-prof', `--cpu-prof-dir=${outDir}`];
+  let server = await startOurs({
     database: db,
     fakeUrl: fake.url,
     logFile: join(workDir, 'ours.log'),
-    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${outDir}`],
+    nodeArgs: TARGET === 'reference' ? [] : profiling,
     env: JSON.parse(process.env.BENCH_SERVER_ENV ?? '{}'),
   });
+  if (TARGET === 'reference') {
+    // Ours has migrated the database; the yardstick is profiled on it instead.
+    await stopChild(server.child, 30_000);
+    server = await startReference({ database: db, fakeUrl: fake.url, logFile: join(workDir, 'reference.log'), nodeArgs: profiling });
+  }
   const pools = await seedPostgres(db, {
     users: CONNECTIONS,
     pools: { load: { clients: CONNECTIONS, perClient: MESSAGES > 0 ? 1 : 2000 / CONNECTIONS, messages: MESSAGES } },

@@ -130,9 +130,10 @@ export function createIdempotencyService(deps: { db: Database; leaseMs: number; 
      * answers its replay; 422 for another body, 409 while another request holds it. `threadId`:
      * the thread the request works on, when known (deleting it forgets the key).
      */
-    claim(userId: number, key: string | undefined, hash: string, threadId: number | null = null): Promise<Claim> {
+    /** `hash`: the request's fingerprint, computed only when there is a key. */
+    claim(userId: number, key: string | undefined, hash: () => string, threadId: number | null = null): Promise<Claim> {
       if (key === undefined) return Promise.resolve({ kind: 'claimed', key: NO_KEY });
-      return claimKey(userId, key, hash, threadId);
+      return claimKey(userId, key, hash(), threadId);
     },
 
     /** Deletes the keys past their 24 hours; returns how many. */
@@ -154,7 +155,7 @@ export function createIdempotencyService(deps: { db: Database; leaseMs: number; 
       threadOf?: (body: T) => number,
     ): Promise<{ body: T; replayed: boolean }> {
       if (key === undefined) return { body: await work(), replayed: false };
-      const claim = await this.claim(userId, key, requestHash(operation, input));
+      const claim = await this.claim(userId, key, () => requestHash(operation, input));
       if (claim.kind === 'replay') return { body: claim.body as T, replayed: true };
       let body: T;
       try {

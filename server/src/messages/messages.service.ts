@@ -524,7 +524,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
   }
 
   /** Steps 1 to 4 for a new message or a regenerate: the key, begin, the run, the outcome. */
-  async function answer(principal: Principal, what: AnswerRequest, hash: string, hooks: AnswerHooks): Promise<CreateMessageResult> {
+  async function answer(principal: Principal, what: AnswerRequest, hash: () => string, hooks: AnswerHooks): Promise<CreateMessageResult> {
     const userId = principal.user.id;
     // The caller has checked the thread where a 404 must come first (create, regenerate).
 
@@ -573,7 +573,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
           throw AppError.field('parent_id', 'The parent id field must be the id of an assistant message of this thread.');
         }
       }
-      return answer(principal, { kind: 'new', threadId: input.threadId, input }, messageRequestHash(input), hooks);
+      return answer(principal, { kind: 'new', threadId: input.threadId, input }, () => messageRequestHash(input), hooks);
     },
 
     /**
@@ -591,7 +591,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
       if (!userMessage || (answered && message.status !== 'failed' && message.status !== 'cancelled')) {
         throw AppError.field('message_id', 'The message id field must be an assistant message, or a user message whose answer failed.');
       }
-      const hash = requestHash('messages.regenerate', {
+      const hash = () => requestHash('messages.regenerate', {
         threadId: input.threadId,
         messageId: input.messageId,
         ...(input.expected_state_version === undefined ? {} : { expectedStateVersion: input.expected_state_version }),
@@ -606,7 +606,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
      */
     async answerToolResults(principal: Principal, input: ToolResultsInput, hooks: AnswerHooks = {}): Promise<CreateMessageResult> {
       assertStateAcceptable(input.state, deps.stateLimits);
-      const hash = requestHash('messages.toolResults', {
+      const hash = () => requestHash('messages.toolResults', {
         threadId: input.threadId,
         results: input.results,
         state: input.state ?? null,
