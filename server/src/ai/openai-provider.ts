@@ -416,6 +416,8 @@ function addUsage(total: AiUsage | null, more: AiUsage | null): AiUsage | null {
 }
 
 function readUsage(raw: unknown): AiUsage | null {
+  // Most streamed chunks carry none: no parse (a failed one builds an error with its stack).
+  if (raw === undefined || raw === null) return null;
   const parsed = Usage.safeParse(raw);
   return parsed.success ? parsed.data : null;
 }

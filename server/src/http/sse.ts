@@ -124,7 +124,11 @@ function streamHandler(services: Services, appRouter: AppRouter, op: Operation, 
   const framing = FRAMINGS[op.framing ?? 'events'];
   return async (req: Request, res: Response) => {
     const disconnected = new AbortController();
-    res.on('close', () => disconnected.abort());
+    // Only a client that went away aborts: a stream that ended has nothing left to stop (an abort
+    // costs an AbortError and its stack, and runs every listener, on every stream).
+    res.on('close', () => {
+      if (!res.writableFinished) disconnected.abort();
+    });
     const caller = appRouter.createCaller(makeContext({ req, res }), { signal: disconnected.signal });
     const lastEventId = req.headers['last-event-id'];
     const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {};
@@ -151,19 +155,33 @@ function streamHandler(services: Services, appRouter: AppRouter, op: Operation, 
       'X-Accel-Buffering': 'no',
       ...framing.headers,
     });
-    res.write(': stream open\n\n');
+    // Events written in one turn of the event loop (the opening ones, the last delta and the
+    // completion) go out in one write: the socket is corked until the turn's promise jobs are done.
+    let corked = false;
+    const send = (text: string) => {
+      if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(() => {
+          corked = false;
+          res.uncork();
+        });
+      }
+      res.write(text);
+    };
+    send(': stream open\n\n');
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), services.config.SSE_HEARTBEAT_MS);
     try {
       for await (const envelope of events) {
         // The procedure yields tRPC `tracked(id, event)` envelopes: [id, event, marker].
         const [id, event] = envelope as [string, unknown];
         if (disconnected.signal.aborted) break;
-        res.write(framing.event(id, event));
+        send(framing.event(id, event));
       }
-      if (framing.end && !disconnected.signal.aborted) res.write(framing.end);
+      if (framing.end && !disconnected.signal.aborted) send(framing.end);
     } catch (error) {
       const app = appErrorOf(error);
-      if (!disconnected.signal.aborted) res.write(framing.error(app.message, app.status) + framing.end);
+      if (!disconnected.signal.aborted) send(framing.error(app.message, app.status) + framing.end);
     } finally {
       clearInterval(heartbeat);
       res.end();
