@@ -14,8 +14,24 @@ export const MESSAGE_OVERHEAD_TOKENS = 4;
  * User text may contain strings such as `<|endoftext|>`: they are counted as plain text.
  */
 export function countTokens(text: string): number {
-  return countO200kTokens(text);
+  const known = recentCounts.get(text);
+  if (known !== undefined) return known;
+  const count = countO200kTokens(text);
+  if (text.length <= REMEMBERED_TEXT_MAX) {
+    if (recentCounts.size >= REMEMBERED_MAX) recentCounts.delete(recentCounts.keys().next().value!);
+    recentCounts.set(text, count);
+  }
+  return count;
 }
+
+/**
+ * Counts of recent texts: a prompt repeats some on every request (the state message of a thread
+ * without state, a thread's instructions), which were a tenth of a POST's CPU counted again each
+ * time (profiled). Bounded: at most 256 texts of up to 8,192 characters, the oldest forgotten first.
+ */
+const recentCounts = new Map<string, number>();
+const REMEMBERED_MAX = 256;
+const REMEMBERED_TEXT_MAX = 8_192;
 
 /** A turn as stored: its text was counted once (countTokens), when the message was stored. */
 export type StoredTurn = ChatTurn & { tokenCount: number };
