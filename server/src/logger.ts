@@ -11,7 +11,7 @@ export type { Logger };
 /**
  * Standard output for a running service, written asynchronously and in batches: pino's default
  * writes every line with its own blocking write(2) (5% of a request's CPU, profiled at c=16), and
- * a write per line even asynchronously was still a twentieth of a POST's CPU (profiled). Lines
+ * a write per line even asynchronously was still 2% of a POST's CPU (profiled). Lines
  * are written once 8 KB are waiting, and at the latest a quarter of a second after they came;
  * pino writes what is left when the process exits (a SIGKILL loses at most that quarter second).
  */

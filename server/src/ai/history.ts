@@ -26,7 +26,7 @@ export function countTokens(text: string): number {
 
 /**
  * Counts of recent texts: a prompt repeats some on every request (the state message of a thread
- * without state, a thread's instructions), which were a tenth of a POST's CPU counted again each
+ * without state, a thread's instructions), which were 3% of a POST's CPU counted again each
  * time (profiled). Bounded: at most 256 texts of up to 8,192 characters, the oldest forgotten first.
  */
 const recentCounts = new Map<string, number>();
