@@ -1,6 +1,6 @@
 // Queries for messages and the answering lease. Each step of an answer is one short transaction;
 // none is held open while the AI answers.
-import { and, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { PageQuery } from '@ai-threads/contracts';
 import { idempotencyKeys, messages, preparedFor, threads, type Database } from '@ai-threads/db';
 import { cursorQuery } from '../pagination.js';
@@ -424,48 +424,86 @@ export async function failAnswer(
   });
 }
 
+/** A listed message, with how many messages share its parent (its `sibling_count`). */
+export type ListedMessage = MessageRow & { siblingCount: number };
+
 /**
- * Oldest first; reads limit + 1 rows (see toPage). `all`: every message of the thread; else the
- * branch that ends at `branchEnd` (root to it), whose ids grow from the root (a parent is always
- * older than its children). Walking up stops below a forward cursor.
+ * How many messages of the thread share the row's parent: two index-only counts on
+ * (thread_id, parent_id), one of which runs, so each row costs the same in a thread of 10 messages
+ * or of 10,000 (an `or` of the two cases would scan every message of the thread). Spelled out:
+ * drizzle writes a selected column without its table when the query has one, which inside the
+ * subquery would name the subquery's own row.
+ */
+const siblingCountColumn = sql<number>`case when "messages"."parent_id" is null
+  then (select count(*)::int from messages s where s.thread_id = "messages"."thread_id" and s.parent_id is null)
+  else (select count(*)::int from messages s where s.thread_id = "messages"."thread_id" and s.parent_id = "messages"."parent_id") end`;
+
+/**
+ * The ids of the branch that ends at the `branchEnd` placeholder, from it up to the root, never
+ * below the `floor` placeholder (a forward cursor). Each step is one primary-key lookup (a lateral
+ * subquery with a limit, which the planner cannot turn into a join): a join on the parent id was
+ * planned as a hash join that read every message of the table at each step (33 ms for a
+ * 40-message branch in a table of 2,560, measured; 0.4 ms this way).
+ */
+const branchIds = sql`(
+  with recursive branch as (
+    select id, parent_id from messages where id = ${sql.placeholder('branchEnd')} and thread_id = ${sql.placeholder('threadId')}
+    union all
+    select p.id, p.parent_id from branch b
+      cross join lateral (select m.id, m.parent_id from messages m where m.id = b.parent_id and m.id > ${sql.placeholder('floor')} limit 1) p
+  )
+  select id from branch)`;
+
+/**
+ * One prepared statement per scope and direction (see preparedFor): `forward` reads ids above the
+ * `after` placeholder upward (0 without a cursor: ids start at 1), `backward` ids below `before`
+ * downward. Each row comes with its sibling count, so a page is one statement.
+ */
+function listQuery(scope: 'branch' | 'all', direction: 'forward' | 'backward') {
+  return preparedFor((db) =>
+    db
+      .select({ ...getTableColumns(messages), siblingCount: siblingCountColumn })
+      .from(messages)
+      .where(
+        and(
+          eq(messages.threadId, sql.placeholder('threadId')),
+          direction === 'forward' ? gt(messages.id, sql.placeholder('after')) : lt(messages.id, sql.placeholder('before')),
+          scope === 'branch' ? sql`${messages.id} in ${branchIds}` : undefined,
+        ),
+      )
+      .orderBy(direction === 'forward' ? asc(messages.id) : desc(messages.id))
+      .limit(sql.placeholder('limit'))
+      .prepare(`list_messages_${scope}_${direction}`),
+  );
+}
+
+const listQueries = {
+  branch: { forward: listQuery('branch', 'forward'), backward: listQuery('branch', 'backward') },
+  all: { forward: listQuery('all', 'forward'), backward: listQuery('all', 'backward') },
+};
+
+/**
+ * Oldest first, each with its sibling count; reads limit + 1 rows (see toPage). `all`: every
+ * message of the thread; else the branch that ends at `branchEnd` (root to it), whose ids grow
+ * from the root (a parent is always older than its children). Walking up stops below a forward
+ * cursor. The same rows as `cursorQuery` (pagination.ts) reads, from a prepared statement.
  */
 export async function listMessages(
   db: Database,
   threadId: number,
   page: PageQuery,
   scope: { all: true } | { branchEnd: number | null },
-): Promise<MessageRow[]> {
-  const cursor = cursorQuery(messages.id, 'asc', page);
-  if ('all' in scope) {
-    const rows = await db
-      .select()
-      .from(messages)
-      .where(and(eq(messages.threadId, threadId), cursor.where))
-      .orderBy(cursor.orderBy)
-      .limit(cursor.limit);
-    return cursor.inListOrder(rows);
-  }
-  if (scope.branchEnd === null) return [];
-  const floor = page.after ?? 0;
-  const rows = await db
-    .select()
-    .from(messages)
-    .where(
-      and(
-        eq(messages.threadId, threadId),
-        cursor.where,
-        sql`${messages.id} in (
-          with recursive branch as (
-            select id, parent_id from messages where id = ${scope.branchEnd} and thread_id = ${threadId}
-            union all
-            select m.id, m.parent_id from messages m join branch b on m.id = b.parent_id where m.id > ${floor}
-          )
-          select id from branch)`,
-      ),
-    )
-    .orderBy(cursor.orderBy)
-    .limit(cursor.limit);
-  return cursor.inListOrder(rows);
+): Promise<ListedMessage[]> {
+  if ('branchEnd' in scope && scope.branchEnd === null) return [];
+  const queries = 'all' in scope ? listQueries.all : listQueries.branch;
+  const params = {
+    threadId,
+    limit: page.limit + 1,
+    branchEnd: 'branchEnd' in scope ? scope.branchEnd : null,
+    floor: page.after ?? 0,
+  };
+  if (page.before !== undefined) return (await queries.backward(db).execute({ ...params, before: page.before })).reverse();
+  return queries.forward(db).execute({ ...params, after: page.after ?? 0 });
 }
 
 /** The messages with the same parent as `message` (itself included), oldest first; limit + 1 rows. */
