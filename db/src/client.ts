@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { ParameterOrJSON, Sql, UnsafeQueryOptions } from 'postgres';
 import { lockDataFolder, type LockOwner } from './pglite-lock.js';
@@ -192,5 +193,21 @@ export function preparedFor<Q>(build: (db: Database) => Q): (db: Database) => Q 
     let query = built.get(db);
     if (query === undefined) built.set(db, (query = build(db)));
     return query;
+  };
+}
+
+const dialect = new PgDialect();
+
+/**
+ * A raw statement (drizzle's `sql`, its values as `sql.placeholder(name)`) whose text is built once,
+ * here, instead of on every call: a call only binds its values and runs it, on the database or on
+ * a transaction (the one a caller is in). Resolves with the rows as the driver returns them
+ * (column names as in the SQL, values as the driver reads them).
+ */
+export function rawStatement(query: SQL): (db: Pick<Database, '_'>, values: Record<string, unknown>) => Promise<Array<Record<string, unknown>>> {
+  const built = dialect.sqlToQuery(query);
+  return async (db, values) => {
+    const result: unknown = await db._.session.prepareQuery(built, undefined, undefined, false).execute(values);
+    return Array.isArray(result) ? result : (result as { rows: Array<Record<string, unknown>> }).rows;
   };
 }
