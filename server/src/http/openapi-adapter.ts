@@ -138,10 +138,10 @@ const bodyIsObject: RequestHandler = (req, res, next) => {
 export function createRestRouter(services: Services, appRouter: AppRouter) {
   const router = express.Router();
   router.use(...restBody(services.config.MAX_BODY_BYTES));
-  router.use(rawPatchBody);
-  router.use(emptyBodyIsObject);
-  router.use(bodyIsObject);
-  router.use(shallowBodyJson);
+  // The body's four steps as one middleware (one pass through the router instead of four).
+  router.use((req, res, next) =>
+    rawPatchBody(req, res, () => emptyBodyIsObject(req, res, () => bodyIsObject(req, res, () => shallowBodyJson(req, res, next)))),
+  );
   // Registered before trpc-to-openapi, which never passes a request on.
   router.use(createStreamRoutes(services, appRouter));
   const handler = createOpenApiNodeHttpHandler({
