@@ -1,8 +1,8 @@
 // Queries for messages and the answering lease. Each step of an answer is one short transaction;
 // none is held open while the AI answers.
-import { and, asc, desc, eq, getTableColumns, gt, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { PageQuery } from '@ai-threads/contracts';
-import { idempotencyKeys, messages, preparedFor, threads, type Database } from '@ai-threads/db';
+import { idempotencyKeys, mappedStatement, messages, preparedFor, tableRows, threads, type Database } from '@ai-threads/db';
 import { cursorQuery } from '../pagination.js';
 import type { ThreadRow } from '../threads/threads.repo.js';
 import { commitStateChange } from '../state/revisions.repo.js';
@@ -430,9 +430,8 @@ export type ListedMessage = MessageRow & { siblingCount: number };
 /**
  * How many messages of the thread share the row's parent: two index-only counts on
  * (thread_id, parent_id), one of which runs, so each row costs the same in a thread of 10 messages
- * or of 10,000 (an `or` of the two cases would scan every message of the thread). Spelled out:
- * drizzle writes a selected column without its table when the query has one, which inside the
- * subquery would name the subquery's own row.
+ * or of 10,000 (an `or` of the two cases would scan every message of the thread). The outer row's
+ * columns are named with their table: unqualified, they would name the subquery's own row.
  */
 const siblingCountColumn = sql<number>`case when "messages"."parent_id" is null
   then (select count(*)::int from messages s where s.thread_id = "messages"."thread_id" and s.parent_id is null)
@@ -454,39 +453,44 @@ const branchIds = sql`(
   )
   select id from branch)`;
 
+const messageRow = tableRows(messages);
+
+/** A row of a list statement: the message's columns, then its sibling count. */
+function listedMessage(row: unknown[]): ListedMessage {
+  const listed = messageRow.read(row) as ListedMessage;
+  listed.siblingCount = Number(row[row.length - 1]);
+  return listed;
+}
+
 /**
- * One prepared statement per scope and direction (see preparedFor): `forward` reads ids above the
- * `after` placeholder upward (0 without a cursor: ids start at 1), `backward` ids below `before`
- * downward. Each row comes with its sibling count, so a page is one statement.
+ * One statement per scope and direction, its text built once (see mappedStatement): `forward`
+ * reads ids above the `after` placeholder upward (0 without a cursor: ids start at 1), `backward`
+ * ids below `before` downward. Each row comes with its sibling count, so a page is one statement.
  */
-function listQuery(scope: 'branch' | 'all', direction: 'forward' | 'backward') {
-  return preparedFor((db) =>
-    db
-      .select({ ...getTableColumns(messages), siblingCount: siblingCountColumn })
-      .from(messages)
-      .where(
-        and(
-          eq(messages.threadId, sql.placeholder('threadId')),
-          direction === 'forward' ? gt(messages.id, sql.placeholder('after')) : lt(messages.id, sql.placeholder('before')),
-          scope === 'branch' ? sql`${messages.id} in ${branchIds}` : undefined,
-        ),
-      )
-      .orderBy(direction === 'forward' ? asc(messages.id) : desc(messages.id))
-      .limit(sql.placeholder('limit'))
-      .prepare(`list_messages_${scope}_${direction}`),
+function listStatement(scope: 'branch' | 'all', direction: 'forward' | 'backward') {
+  const forward = direction === 'forward';
+  return mappedStatement(
+    sql`
+    select ${messageRow.columns}, ${siblingCountColumn} from "messages"
+    where "messages"."thread_id" = ${sql.placeholder('threadId')}
+      and "messages"."id" ${forward ? sql`> ${sql.placeholder('after')}` : sql`< ${sql.placeholder('before')}`}
+      ${scope === 'branch' ? sql`and "messages"."id" in ${branchIds}` : sql``}
+    order by "messages"."id" ${forward ? sql`asc` : sql`desc`}
+    limit ${sql.placeholder('limit')}`,
+    listedMessage,
   );
 }
 
-const listQueries = {
-  branch: { forward: listQuery('branch', 'forward'), backward: listQuery('branch', 'backward') },
-  all: { forward: listQuery('all', 'forward'), backward: listQuery('all', 'backward') },
+const listStatements = {
+  branch: { forward: listStatement('branch', 'forward'), backward: listStatement('branch', 'backward') },
+  all: { forward: listStatement('all', 'forward'), backward: listStatement('all', 'backward') },
 };
 
 /**
  * Oldest first, each with its sibling count; reads limit + 1 rows (see toPage). `all`: every
  * message of the thread; else the branch that ends at `branchEnd` (root to it), whose ids grow
  * from the root (a parent is always older than its children). Walking up stops below a forward
- * cursor. The same rows as `cursorQuery` (pagination.ts) reads, from a prepared statement.
+ * cursor. The same rows as `cursorQuery` (pagination.ts) reads, from a statement built once.
  */
 export async function listMessages(
   db: Database,
@@ -495,15 +499,17 @@ export async function listMessages(
   scope: { all: true } | { branchEnd: number | null },
 ): Promise<ListedMessage[]> {
   if ('branchEnd' in scope && scope.branchEnd === null) return [];
-  const queries = 'all' in scope ? listQueries.all : listQueries.branch;
+  const statements = 'all' in scope ? listStatements.all : listStatements.branch;
   const params = {
     threadId,
     limit: page.limit + 1,
     branchEnd: 'branchEnd' in scope ? scope.branchEnd : null,
     floor: page.after ?? 0,
   };
-  if (page.before !== undefined) return (await queries.backward(db).execute({ ...params, before: page.before })).reverse();
-  return queries.forward(db).execute({ ...params, after: page.after ?? 0 });
+  if (page.before !== undefined) {
+    return (await statements.backward(db, { ...params, before: page.before })).reverse();
+  }
+  return statements.forward(db, { ...params, after: page.after ?? 0 });
 }
 
 /** The messages with the same parent as `message` (itself included), oldest first; limit + 1 rows. */
