@@ -1,39 +1,7 @@
-// Hand-written statements for the hot path: SQL that drizzle's builder cannot say (several writes
-// in one statement, which needs no transaction), prepared once per database, and the mapping of
-// their raw rows to the rows drizzle's own queries return.
-import { getTableColumns, type SQL } from 'drizzle-orm';
-import type { PgDialect, PgSession, PgTable } from 'drizzle-orm/pg-core';
-import type { Database } from './client.js';
-
-/** What a prepared raw statement does: run with its placeholders' values, give its rows. */
-export interface RawStatement {
-  rows(values: Record<string, unknown>): Promise<Array<Record<string, unknown>>>;
-}
-
-/**
- * A raw statement (`sql` with `sql.placeholder(name)` for each value) whose text is built once per
- * database and prepared once per connection: each call only binds its values and runs. Works on
- * postgres.js and PGlite alike (drizzle's session of each). Values are typed by the casts in the
- * SQL (`$1::bigint`): postgres.js and PGlite send them as text.
- */
-export function rawStatement(name: string, build: () => SQL): (db: Database) => RawStatement {
-  const built = new WeakMap<Database, RawStatement>();
-  return (db) => {
-    let statement = built.get(db);
-    if (statement === undefined) {
-      const internals = db as unknown as { _: { session: PgSession }; dialect: PgDialect };
-      // `all` (internal to drizzle, on both drivers' prepared queries) gives the driver's rows as objects.
-      const prepared = internals._.session.prepareQuery(internals.dialect.sqlToQuery(build()), undefined, name, false) as unknown as {
-        all(values: Record<string, unknown>): Promise<Array<Record<string, unknown>>>;
-      };
-      statement = {
-        rows: (values) => prepared.all(values),
-      };
-      built.set(db, statement);
-    }
-    return statement;
-  };
-}
+// The rows of hand-written statements (rawStatement, in client.ts) as drizzle's own queries return
+// them: several tables' columns in one row, each named apart by a prefix.
+import { getTableColumns } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 
 /**
  * Maps raw rows of a table (snake_case names, the driver's values, an optional prefix on each

@@ -7,6 +7,7 @@ import { apiReference } from '@scalar/express-api-reference';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { AppError, clientErrorOf } from './errors.js';
+import type { Logger } from './logger.js';
 import { trpcBody } from './http/body.js';
 import { cors } from './http/cors.js';
 import { createRestRouter } from './http/openapi-adapter.js';
@@ -21,14 +22,23 @@ import { responseMetaFor } from './trpc/response-meta.js';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const SCALAR_SCRIPT = createRequire(import.meta.url).resolve('@scalar/api-reference/browser/standalone.js');
 
-/** Takes a sane X-Request-Id or makes one, echoes it, and logs the request when it ends. */
+/**
+ * Takes a sane X-Request-Id or makes one, echoes it, and logs the request when it ends. The
+ * request's child logger (res.locals.log, with the request id) is made the first time something
+ * logs through it: most requests log only their request line, written by the root logger with the
+ * id first, the same line a child would write, without making a child for it.
+ */
 function requestContext(services: Services): RequestHandler {
   return (req, res, next) => {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    const log = services.logger.child({ requestId });
+    let log: Logger | undefined;
     res.locals['requestId'] = requestId;
-    res.locals['log'] = log;
+    Object.defineProperty(res.locals, 'log', {
+      get: () => (log ??= services.logger.child({ requestId })),
+      enumerable: true,
+      configurable: true,
+    });
     res.setHeader('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
@@ -38,7 +48,11 @@ function requestContext(services: Services): RequestHandler {
       // The path and the operation, never the query string: tRPC GETs carry their input there (a
       // password, a message's content).
       const path = req.originalUrl.split('?', 1)[0];
-      log.info({ method: req.method, path, operation, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      const { method } = req;
+      const status = res.statusCode;
+      const rounded = Math.round(ms * 10) / 10;
+      if (log) log.info({ method, path, operation, status, ms: rounded }, 'request');
+      else services.logger.info({ requestId, method, path, operation, status, ms: rounded }, 'request');
     });
     next();
   };

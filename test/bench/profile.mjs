@@ -4,7 +4,7 @@
 // Environment: BENCH_DURATION (default 15), BENCH_WARMUP (default 3), BENCH_CONNECTIONS (default 16),
 // BENCH_MESSAGES (messages per seeded thread, default 0), BENCH_KIND (the request: `post`, the
 // default; `list`, a page of 20; `patch`, a state patch; see load.mjs), BENCH_SKIP_BUILD=1; extra server env as
-// BENCH_SERVER_ENV='{"LOG_LEVEL":"warn"}'; BENCH_TARGET=reference profiles the reference server instead.
+// BENCH_SERVER_ENV='{"LOG_LEVEL":"warn"}'; BENCH_TARGET=reference profiles the reference server instead; BENCH_NODE_ARGS adds node flags to the profiled server.
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatSummary, summarise } from './cpuprofile-summary.mjs';
@@ -42,7 +42,7 @@ async function main() {
   if (process.env.BENCH_SKIP_BUILD !== '1') runCommand(join(ROOT, 'node_modules/.bin/tsc'), ['-b', 'server']);
   const fake = await startFake();
   const db = await createBenchDatabase(`ai_threads_profile_${process.pid}`);
-  const profiling = ['--cpu-prof', `--cpu-prof-dir=${outDir}`];
+  const profiling = ['--cpu-prof', `--cpu-prof-dir=${outDir}`, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   let server = await startOurs({
     database: db,
     fakeUrl: fake.url,

@@ -62,6 +62,14 @@ export const createMessage = defineOperation({
   errors: [400, 401, 403, 404, 409, 412, 413, 422, 429, 502, 504],
 });
 
+/**
+ * `view`, piped into itself: trpc-to-openapi, on every REST request, unwraps each input field that
+ * is an enum into a new `z.string()` schema (1-1.5% of a list request's CPU, profiled: zod builds
+ * each schema with its methods); it leaves a pipe alone, as for `Integer` (common.ts). The same
+ * values, default and document.
+ */
+const ListView = z.enum(['branch', 'all']);
+
 export const listMessages = defineOperation({
   name: 'messages.list',
   method: 'GET',
@@ -80,7 +88,7 @@ export const listMessages = defineOperation({
       threadId: IdParam,
       ...PageFields,
       branch: IdParam.optional().meta({ description: 'List the branch that ends at this message (root to it).' }),
-      view: z.enum(['branch', 'all']).default('branch').meta({ description: '`branch` (the default) or `all`.' }),
+      view: ListView.default('branch').meta({ description: '`branch` (the default) or `all`.' }).pipe(ListView),
     })
     .superRefine(pageRules)
     .superRefine((value, ctx) => {

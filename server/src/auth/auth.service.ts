@@ -31,12 +31,23 @@ export interface AuthServiceDeps {
 
 const known = (list: readonly string[]) => list.filter(isPermission);
 
+/** The results of sessionPermissions by role permission list (bounded: roles are few). */
+const sessionPermissionsOf = new Map<string, Permission[]>();
+
 /**
  * What a user holds when signed in: their role's permissions, and always the management of their
  * own API tokens, so that no role can leave someone unable to revoke a leaked token.
  */
 function sessionPermissions(rolePermissions: readonly string[]): Permission[] {
-  return known([...new Set([...rolePermissions, 'api_tokens.manage'])].sort());
+  // Every authenticated request computes it, from one of a few roles' lists: kept per list.
+  const key = rolePermissions.join('\n');
+  let permissions = sessionPermissionsOf.get(key);
+  if (!permissions) {
+    permissions = known([...new Set([...rolePermissions, 'api_tokens.manage'])].sort());
+    if (sessionPermissionsOf.size >= 100) sessionPermissionsOf.clear();
+    sessionPermissionsOf.set(key, permissions);
+  }
+  return permissions.slice();
 }
 
 function tooManyAttempts(blocked: RateLimitResult): AppError {

@@ -1,5 +1,6 @@
 // Token secrets the way Lucia's guide teaches: `<prefix><id>.<secret>`, each half 120 bits of
 // randomness; the id is the lookup key, only SHA-256(secret) is stored, compared in constant time.
+import { createHash } from 'node:crypto';
 import { sha256 } from '@oslojs/crypto/sha2';
 import { constantTimeEqual } from '@oslojs/crypto/subtle';
 import { decodeHex, encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
@@ -45,9 +46,10 @@ export function parseToken(token: string): ParsedToken | null {
   return { kind, id: match[2]!, secret: match[3]! };
 }
 
+/** Every authenticated request checks one: node's SHA-256 (native), the same digest as `sha256`. */
 export function secretMatches(secret: string, storedHash: string): boolean {
   const expected = decodeHex(storedHash);
-  const actual = sha256(new TextEncoder().encode(secret));
+  const actual = createHash('sha256').update(secret, 'utf8').digest();
   return constantTimeEqual(actual, expected);
 }
 

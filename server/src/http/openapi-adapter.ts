@@ -10,7 +10,8 @@
 //   4. A body that is JSON but not an object (`[1]`, `"x"`): the library would spread it into the
 //      input; it is the tRPC face's 422 on `body` instead, and `null` is no input, as there.
 //   5. The recursion guard: the library re-serialises the parsed body to build an abort signal, so a
-//      body 10,000 levels deep overflowed the stack (500) before the contract could refuse it (422).
+//      body 10,000 levels deep overflowed the stack (500) before the contract could refuse it (422);
+//      the body now serialises as nothing there, which also spares that unused request a body.
 //   6. Content types: its body reader takes exactly `application/json`, dropping a body sent with
 //      `; charset=utf-8`; body.ts parses bodies first (UTF-8 only, with the size limit).
 //   7. Coercion: on the first REST request the library switches coercion on for plain number
@@ -82,14 +83,16 @@ const emptyBodyIsObject: RequestHandler = (req, _res, next) => {
 /**
  * trpc-to-openapi re-serialises the parsed body (recursive JSON.stringify) only to build an abort
  * signal: a body 10,000 levels deep would overflow the stack there, as a 500, before the contract
- * can refuse it with a 422. The body serialises as `{}` for that; the input itself is untouched.
- * A client's own top-level `toJSON` key is replaced too (else `{"toJSON": 1, "x": <deep>}` is the
- * same 500): no contract has such a field, and the input would drop it anyway.
+ * can refuse it with a 422. The body serialises as nothing for that (`JSON.stringify` answers
+ * undefined), so the library's request has no body at all: it would otherwise copy the text into a
+ * web stream that nothing reads (about 3% of a PATCH's CPU, profiled). The input itself is
+ * untouched. A client's own top-level `toJSON` key is replaced too (else `{"toJSON": 1, "x": <deep>}`
+ * is the same 500): no contract has such a field, and the input would drop it anyway.
  */
 const shallowBodyJson: RequestHandler = (req, _res, next) => {
   const body: unknown = req.body;
   if (typeof body === 'object' && body !== null) {
-    Object.defineProperty(body, 'toJSON', { value: () => ({}), enumerable: false, configurable: true, writable: true });
+    Object.defineProperty(body, 'toJSON', { value: () => undefined, enumerable: false, configurable: true, writable: true });
   }
   next();
 };
@@ -213,10 +216,10 @@ function queryInput(query: Record<string, unknown>): Record<string, unknown> {
 export function createRestRouter(services: Services, appRouter: AppRouter) {
   const router = express.Router();
   router.use(...restBody(services.config.MAX_BODY_BYTES));
-  router.use(rawPatchBody);
-  router.use(emptyBodyIsObject);
-  router.use(bodyIsObject);
-  router.use(shallowBodyJson);
+  // The body's four steps as one middleware (one pass through the router instead of four).
+  router.use((req, res, next) =>
+    rawPatchBody(req, res, () => emptyBodyIsObject(req, res, () => bodyIsObject(req, res, () => shallowBodyJson(req, res, next)))),
+  );
   // Registered before trpc-to-openapi, which never passes a request on.
   router.use(createStreamRoutes(services, appRouter));
   router.use(directRoutes(services, appRouter));

@@ -663,9 +663,9 @@ export function createMessagesService(deps: MessagesServiceDeps) {
         if (!(await repo.findMessage(db, input.threadId, input.branch))) throw new AppError('not_found', { message: 'Message not found.' });
         scope = { branchEnd: input.branch };
       } else scope = { branchEnd: thread.headMessageId };
+      // Each row comes with its sibling count: the page is one statement.
       const rows = await repo.listMessages(db, input.threadId, input, scope);
-      const page = toPage(rows, input, (row) => row);
-      return { ...page, data: await messageResources(db, input.threadId, page.data) };
+      return toPage(rows, input, (row) => toMessageResource(row, row.siblingCount));
     },
 
     async get(principal: Principal, input: InputOf<typeof contracts.messages.get>) {

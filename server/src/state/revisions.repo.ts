@@ -3,7 +3,7 @@
 // version the change was computed from (optimistic: two writers of one version, one wins).
 import type { RevisionSource } from '@ai-threads/contracts';
 import { and, eq, sql } from 'drizzle-orm';
-import { stateRevisions, threads, type Database } from '@ai-threads/db';
+import { rawStatement, stateRevisions, threads, type Database } from '@ai-threads/db';
 import type { JsonObject } from '@ai-threads/contracts';
 import { cursorQuery } from '../pagination.js';
 import { diff, type JsonPatch } from './json-patch.js';
@@ -25,6 +25,16 @@ export interface StateChange {
 
 export type CommitResult = { version: number; patch: JsonPatch } | 'unchanged' | 'moved';
 
+/** Every state change runs it: its text built once (see rawStatement). */
+const commitStatement = rawStatement(sql`
+    with moved as (
+      update ${threads} set state = ${sql.placeholder('to')}::jsonb, state_version = ${sql.placeholder('version')}, updated_at = now()
+       where id = ${sql.placeholder('threadId')} and state_version = ${sql.placeholder('fromVersion')}
+      returning id)
+    insert into ${stateRevisions} (thread_id, version, source, message_id, patch, state)
+    select id, ${sql.placeholder('version')}, ${sql.placeholder('source')}, ${sql.placeholder('messageId')}, ${sql.placeholder('patch')}::jsonb, ${sql.placeholder('to')}::jsonb from moved
+    returning version`);
+
 /**
  * Writes `to` as the thread's state, version fromVersion + 1, with its revision. 'unchanged' (no
  * write, no revision) when `to` deep-equals `fromState`; 'moved' (no write) when the thread is no
@@ -32,21 +42,21 @@ export type CommitResult = { version: number; patch: JsonPatch } | 'unchanged' |
  * the revision's insert), so the state and its revision are stored together even outside a
  * transaction; inside one, they are stored with the change that makes them.
  */
-export async function commitStateChange(tx: Pick<Database, 'execute'>, change: StateChange): Promise<CommitResult> {
+export async function commitStateChange(tx: Pick<Database, '_'>, change: StateChange): Promise<CommitResult> {
   const patch = diff(change.fromState, change.to);
   if (patch.length === 0) return 'unchanged';
   const version = change.fromVersion + 1;
   // JSON as text cast to jsonb; a null state is SQL NULL, as the column holds a never-set state.
   const to = change.to === null ? null : JSON.stringify(change.to);
-  const result = await tx.execute(sql`
-    with moved as (
-      update ${threads} set state = ${to}::jsonb, state_version = ${version}, updated_at = now()
-       where id = ${change.threadId} and state_version = ${change.fromVersion}
-      returning id)
-    insert into ${stateRevisions} (thread_id, version, source, message_id, patch, state)
-    select id, ${version}, ${change.source}, ${change.messageId}, ${JSON.stringify(patch)}::jsonb, ${to}::jsonb from moved
-    returning version`);
-  const rows = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
+  const rows = await commitStatement(tx, {
+    threadId: change.threadId,
+    fromVersion: change.fromVersion,
+    version,
+    to,
+    source: change.source,
+    messageId: change.messageId,
+    patch: JSON.stringify(patch),
+  });
   return rows.length === 0 ? 'moved' : { version, patch };
 }
 

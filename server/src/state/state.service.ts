@@ -13,8 +13,8 @@ import { AppError } from '../errors.js';
 import { messageResources } from '../messages/messages.service.js';
 import * as messagesRepo from '../messages/messages.repo.js';
 import { toPage } from '../pagination.js';
-import { ownThread } from '../threads/threads.service.js';
-import type { ThreadRow } from '../threads/threads.repo.js';
+import { ownThreadState } from '../threads/threads.service.js';
+import type { ThreadStateRow } from '../threads/threads.repo.js';
 import {
   applyJsonPatch,
   applyMergePatch,
@@ -51,7 +51,7 @@ function toRevision(row: revisions.RevisionRow): StateRevision {
   };
 }
 
-const stateOf = (row: Pick<ThreadRow, 'state' | 'stateVersion'>): ThreadState => ({ state: row.state ?? null, version: row.stateVersion });
+const stateOf = (row: ThreadStateRow): ThreadState => ({ state: row.state ?? null, version: row.stateVersion });
 
 /** Whether a JSON Patch operation's path is `pointer` or under it. */
 const within = (path: string, pointer: string) => pointer === '' || path === pointer || path.startsWith(`${pointer}/`);
@@ -94,10 +94,10 @@ export function createStateService(deps: StateServiceDeps) {
     userId: number,
     threadId: number,
     precondition: Precondition,
-    change: (thread: ThreadRow) => { to: JsonObject | null; source: revisions.StateChange['source']; messageId: number | null },
+    change: (thread: ThreadStateRow) => { to: JsonObject | null; source: revisions.StateChange['source']; messageId: number | null },
   ): Promise<ThreadState> {
     for (let attempt = 1; ; attempt++) {
-      const thread = await ownThread(db, userId, threadId);
+      const thread = await ownThreadState(db, userId, threadId);
       checkPrecondition(precondition, thread.stateVersion);
       const { to, source, messageId } = change(thread);
       // One statement: the state and its revision together, no transaction needed.
@@ -105,14 +105,14 @@ export function createStateService(deps: StateServiceDeps) {
       if (result === 'unchanged') return stateOf(thread);
       if (result !== 'moved') return { state: to, version: result.version };
       if (precondition.kind !== 'any' || attempt >= ANY_VERSION_ATTEMPTS) {
-        throw stateChanged((await ownThread(db, userId, threadId)).stateVersion);
+        throw stateChanged((await ownThreadState(db, userId, threadId)).stateVersion);
       }
     }
   }
 
   return {
     async get(principal: Principal, threadId: number): Promise<ThreadState> {
-      return stateOf(await ownThread(db, principal.user.id, threadId));
+      return stateOf(await ownThreadState(db, principal.user.id, threadId));
     },
 
     async patch(
@@ -158,7 +158,7 @@ export function createStateService(deps: StateServiceDeps) {
     },
 
     async listRevisions(principal: Principal, input: InputOf<typeof contracts.threads.state.revisions.list>) {
-      await ownThread(db, principal.user.id, input.threadId);
+      await ownThreadState(db, principal.user.id, input.threadId);
       const rows = await revisions.listRevisions(db, input.threadId, input);
       return toPage(
         rows.map((row) => ({ ...row, id: row.version })),
@@ -168,7 +168,7 @@ export function createStateService(deps: StateServiceDeps) {
     },
 
     async getRevision(principal: Principal, input: InputOf<typeof contracts.threads.state.revisions.get>): Promise<StateRevisionWithState> {
-      await ownThread(db, principal.user.id, input.threadId);
+      await ownThreadState(db, principal.user.id, input.threadId);
       const row = await revisions.findRevision(db, input.threadId, input.version);
       if (!row) throw new AppError('not_found', { message: 'The thread has no revision with this version.' });
       return { ...toRevision(row), state: row.state ?? null };
@@ -180,7 +180,7 @@ export function createStateService(deps: StateServiceDeps) {
       precondition: Precondition | undefined,
     ): Promise<ThreadState> {
       const required = requirePrecondition(precondition);
-      await ownThread(db, principal.user.id, input.threadId);
+      await ownThreadState(db, principal.user.id, input.threadId);
       const target = await revisions.findRevision(db, input.threadId, input.version);
       if (!target) throw new AppError('not_found', { message: 'The thread has no revision with this version.' });
       return write(principal.user.id, input.threadId, required, () => ({ to: target.state ?? null, source: 'revert', messageId: null }));
@@ -192,7 +192,7 @@ export function createStateService(deps: StateServiceDeps) {
       precondition: Precondition | undefined,
     ) {
       const required = requirePrecondition(precondition);
-      const thread = await ownThread(db, principal.user.id, input.threadId);
+      const thread = await ownThreadState(db, principal.user.id, input.threadId);
       const message = await proposalMessage(input.threadId, input.messageId);
       checkPrecondition(required, thread.stateVersion);
       const proposal = message.proposal as Proposal;
@@ -233,14 +233,14 @@ export function createStateService(deps: StateServiceDeps) {
         })
         .catch(async (error: unknown) => {
           if (error instanceof ProposalTaken) throw await notPending(input.threadId, message.id);
-          if (error instanceof StateMoved) throw stateChanged((await ownThread(db, principal.user.id, input.threadId)).stateVersion);
+          if (error instanceof StateMoved) throw stateChanged((await ownThreadState(db, principal.user.id, input.threadId)).stateVersion);
           throw error;
         });
       return { state: to, version: outcome.version, message: (await messageResources(db, input.threadId, [outcome.accepted]))[0]! };
     },
 
     async rejectProposal(principal: Principal, input: InputOf<typeof contracts.messages.proposal.reject>) {
-      await ownThread(db, principal.user.id, input.threadId);
+      await ownThreadState(db, principal.user.id, input.threadId);
       const message = await proposalMessage(input.threadId, input.messageId);
       const rejected = await messagesRepo.resolveProposal(db, input.threadId, message.id, 'rejected');
       if (!rejected) throw await notPending(input.threadId, message.id);

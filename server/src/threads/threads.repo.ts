@@ -43,6 +43,23 @@ export async function findThread(db: Database, userId: number, id: number): Prom
   return row;
 }
 
+export type ThreadStateRow = Pick<ThreadRow, 'state' | 'stateVersion'>;
+
+/** The state routes read only the state and its version (not the instructions, metadata, dates): prepared. */
+const stateOfUser = preparedFor((db) =>
+  db
+    .select({ state: threads.state, stateVersion: threads.stateVersion })
+    .from(threads)
+    .where(and(eq(threads.userId, sql.placeholder('userId')), eq(threads.id, sql.placeholder('id'))))
+    .limit(1)
+    .prepare('find_thread_state'),
+);
+
+export async function findThreadState(db: Database, userId: number, id: number): Promise<ThreadStateRow | undefined> {
+  const [row] = await stateOfUser(db).execute({ userId, id });
+  return row;
+}
+
 /** Newest first; reads limit + 1 rows (see toPage). */
 export async function listThreads(
   db: Database,

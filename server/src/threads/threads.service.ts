@@ -36,6 +36,13 @@ export async function ownThread(db: Database, userId: number, threadId: number):
   return row;
 }
 
+/** The caller's thread's state and version, or the same 404 as ownThread. */
+export async function ownThreadState(db: Database, userId: number, threadId: number): Promise<repo.ThreadStateRow> {
+  const row = await repo.findThreadState(db, userId, threadId);
+  if (!row) throw threadNotFound();
+  return row;
+}
+
 /** 422 when a state breaks the limits; call before anything else touches it. */
 export function assertStateAcceptable(state: JsonObject | undefined, limits: StateLimits) {
   if (state === undefined) return;

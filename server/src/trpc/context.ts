@@ -27,6 +27,8 @@ export interface Context {
   log: Logger;
   /** `undefined`: no credentials; `null`: credentials that are not valid. */
   credential: Credential | null | undefined;
+  /** The caller, once the procedure's guards have resolved it (see trpc/procedure.ts). */
+  principal?: Principal | null;
   resolvePrincipal(): Promise<Principal | null>;
   /** Notes a credential this call has just issued (a sign-in's token), as known to be valid. */
   credentialIssued(token: string): void;
@@ -98,17 +100,18 @@ const fingerprintOf = (token: string) => createHash('sha256').update(token).dige
  * malformed credentials) against the client IP. Once the IP has failed AUTH_FAILURES_PER_MINUTE_PER_IP
  * times in the window, its further requests with credentials not known to be valid are a 429 with
  * Retry-After, before any lookup. Only failures take points, so the 401 answers themselves and every
- * valid caller's checks are unchanged; requests without credentials are not concerned.
+ * valid caller's checks are unchanged; requests without credentials are not concerned. `ip` is read
+ * only when needed: a caller whose credentials authenticated lately is never keyed by it.
  */
-async function authenticate(services: Services, credential: Credential | null, ip: string): Promise<Principal | null> {
+async function authenticate(services: Services, credential: Credential | null, ip: () => string): Promise<Principal | null> {
   const { config, limiter } = services;
   const limit = config.AUTH_FAILURES_PER_MINUTE_PER_IP;
-  const key = `ip:${ip}`;
+  const key = () => `ip:${ip()}`;
   const recent = recentlyValid(services);
   const fingerprint = credential ? fingerprintOf(credential.token) : undefined;
 
   if (!fingerprint || !recent.has(fingerprint, Date.now())) {
-    const state = await limiter.peek(AUTH_FAILURES_BUCKET, key, limit);
+    const state = await limiter.peek(AUTH_FAILURES_BUCKET, key(), limit);
     if (!state.allowed) {
       services.metrics.rateLimitRefusal(AUTH_FAILURES_BUCKET);
       throw new AppError('rate_limited', {
@@ -127,7 +130,7 @@ async function authenticate(services: Services, credential: Credential | null, i
     return found;
   }
   if (fingerprint) recent.delete(fingerprint);
-  await limiter.consume(AUTH_FAILURES_BUCKET, key, limit);
+  await limiter.consume(AUTH_FAILURES_BUCKET, key(), limit);
   return null;
 }
 
@@ -136,7 +139,8 @@ export function createContextFactory(services: Services, face: Face) {
     const expressReq = req as Request;
     const expressRes = res as Response;
     const credential = credentialOf(req);
-    const ip = expressReq.ip ?? req.socket.remoteAddress ?? 'unknown';
+    let ip: string | undefined;
+    const clientIp = () => (ip ??= expressReq.ip ?? req.socket.remoteAddress ?? 'unknown');
     let principal: Promise<Principal | null> | undefined;
     return {
       services,
@@ -144,8 +148,14 @@ export function createContextFactory(services: Services, face: Face) {
       res,
       face,
       requestId: String(expressRes.locals?.['requestId'] ?? ''),
-      ip,
-      log: (expressRes.locals?.['log'] as Logger | undefined) ?? services.logger,
+      // Read when first needed: the client IP (through the proxies trusted) only keys the limits of
+      // callers without valid credentials; the request's logger is made when something logs.
+      get ip() {
+        return clientIp();
+      },
+      get log() {
+        return (expressRes.locals?.['log'] as Logger | undefined) ?? services.logger;
+      },
       credential,
       credentialIssued(token) {
         recentlyValid(services).add(fingerprintOf(token), Date.now());
@@ -155,7 +165,7 @@ export function createContextFactory(services: Services, face: Face) {
       },
       resolvePrincipal() {
         if (!principal) {
-          principal = credential === undefined ? Promise.resolve(null) : authenticate(services, credential, ip);
+          principal = credential === undefined ? Promise.resolve(null) : authenticate(services, credential, clientIp);
           void principal.then((found) => {
             // A refused request stores nothing, not even a token's last use.
             const tokenId = found?.apiTokenId;

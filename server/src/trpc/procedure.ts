@@ -1,8 +1,9 @@
 // Builds every procedure from its contract: the OpenAPI meta, then the checks in the order the
 // spec fixes (401, 429, 403, 422), then input and output. Routers only add the handler.
-import { TRPCError, tracked } from '@trpc/server';
+import { getTRPCErrorFromUnknown, TRPCError, tracked } from '@trpc/server';
 import { z } from 'zod';
 import type { Operation } from '@ai-threads/contracts';
+import type { Principal } from '../auth/auth.service.js';
 import { AppError, databaseUnavailable, isDatabaseUnavailable, toTRPCError } from '../errors.js';
 import { resumeIdOf } from '../messages/streams.service.js';
 import type { Context } from './context.js';
@@ -12,30 +13,22 @@ import { fieldErrorsFromIssues, pathConflictsOf, restInput } from './validation.
 /** Inputs the REST face reads from a header, named in field errors as the service names them. */
 const HEADER_FIELDS: Record<string, string> = { lastEventId: 'last_event_id' };
 
-/** Turns app errors and input validation failures into the tRPC errors of the error table. */
-const errorBoundary = t.middleware(async ({ ctx, meta, next, getRawInput }) => {
-  // No input is an empty object, as on the REST face: typed clients send none for `me.get.query()`.
-  const result = await next({
-    getRawInput: async () => {
-      const raw = (await getRawInput()) ?? {};
-      return ctx.face === 'rest' && meta?.operation ? restInput(meta.operation, raw) : raw;
-    },
-  });
-  if (result.ok) return result;
-  const error = result.error;
-  let app: AppError | undefined;
-  if (error.cause instanceof AppError) app = error.cause;
-  else if (error.code === 'BAD_REQUEST' && error.cause instanceof z.ZodError) {
+/**
+ * The app error a failed call answers with (the error table's status, message and headers), or
+ * undefined for an error that stays as it is: app errors, input validation failures (422 with the
+ * field errors), a database that does not answer (503).
+ */
+async function appErrorFor(error: TRPCError, meta: Meta | undefined, getRawInput: () => Promise<unknown>): Promise<AppError | undefined> {
+  if (error.cause instanceof AppError) return error.cause;
+  if (error.code === 'BAD_REQUEST' && error.cause instanceof z.ZodError) {
     const raw = await getRawInput().catch(() => undefined);
-    app = new AppError('validation', {
+    return new AppError('validation', {
       fields: fieldErrorsFromIssues(error.cause.issues, raw, { ...HEADER_FIELDS, ...meta?.operation?.pathParams }),
     });
   }
-  else if (isDatabaseUnavailable(error.cause)) app = databaseUnavailable(error.cause);
-  if (!app) return result;
-  for (const [name, value] of Object.entries(app.headers)) ctx.res.setHeader(name, value);
-  throw toTRPCError(app);
-});
+  if (isDatabaseUnavailable(error.cause)) return databaseUnavailable(error.cause);
+  return undefined;
+}
 
 function setRateLimitHeaders(ctx: Context, limit: number, remaining: number) {
   ctx.res.setHeader('X-RateLimit-Limit', String(limit));
@@ -60,10 +53,12 @@ async function bucketOf(op: Operation, getRawInput: () => Promise<unknown>): Pro
  */
 const writes = (op: Operation) => op.method !== 'GET';
 
-const guards = t.middleware(async ({ ctx, meta, next, getRawInput }) => {
-  const op = meta?.operation;
-  if (!op) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Procedure without a contract.' });
-
+/**
+ * The checks in the order the spec fixes (401, 429, 403), then the 422 for a body field that
+ * contradicts the path (recorded by the SSE routes), before the input's own rules. Resolves with
+ * the caller.
+ */
+async function guard(ctx: Context, op: Operation, getRawInput: () => Promise<unknown>): Promise<Principal | null> {
   ctx.nameOperation(op.name);
 
   // 401
@@ -91,15 +86,12 @@ const guards = t.middleware(async ({ ctx, meta, next, getRawInput }) => {
   if (principal?.renewedUntil && ctx.credential?.source === 'cookie') {
     ctx.services.cookies.set(ctx.res, ctx.credential.token, principal.renewedUntil);
   }
-  const result = await next({ ctx: { principal } });
-  // A credential just handed out (sign-up, sign-in, a new API token) is valid: its first use is
-  // served even from an IP blocked for others' failed authentications.
-  if (result.ok) {
-    const token = (result.data as { token?: unknown } | null | undefined)?.token;
-    if (typeof token === 'string') ctx.credentialIssued(token);
-  }
-  return result;
-});
+
+  // 422 for a body field that contradicts the path.
+  const conflicts = ctx.face === 'rest' ? pathConflictsOf(await getRawInput().catch(() => undefined)) : undefined;
+  if (conflicts) throw new AppError('validation', { fields: conflicts });
+  return principal;
+}
 
 /**
  * Whether a browser sent this request from this site or a trusted one: an Origin that is this host
@@ -120,14 +112,42 @@ function fromTrustedOrigin(ctx: Context): boolean {
   }
 }
 
-/** 422 for a body field that contradicts the path (recorded by the SSE routes), before the input's own rules. */
-const pathAgreement = t.middleware(async ({ ctx, next, getRawInput }) => {
-  const conflicts = ctx.face === 'rest' ? pathConflictsOf(await getRawInput().catch(() => undefined)) : undefined;
-  if (conflicts) throw new AppError('validation', { fields: conflicts });
-  return next();
+/**
+ * Every procedure's one middleware: the guards (above), then the call, whose app errors and input
+ * validation failures it turns into the tRPC errors of the error table. One middleware, not one a
+ * step: tRPC copies its options (and the context, when a middleware extends it) at every level,
+ * for every call. The caller goes on the context itself (each request has its own); no input is
+ * an empty object, as on the REST face (typed clients send none for `me.get.query()`).
+ */
+const boundary = t.middleware(async ({ ctx, meta, next, getRawInput }) => {
+  const op = meta?.operation;
+  if (!op) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Procedure without a contract.' });
+  const input = async () => {
+    const raw = (await getRawInput()) ?? {};
+    return ctx.face === 'rest' ? restInput(op, raw) : raw;
+  };
+  let error: TRPCError;
+  try {
+    ctx.principal = await guard(ctx, op, input);
+    const result = await next({ getRawInput: input });
+    if (result.ok) {
+      // A credential just handed out (sign-up, sign-in, a new API token) is valid: its first use is
+      // served even from an IP blocked for others' failed authentications.
+      const token = (result.data as { token?: unknown } | null | undefined)?.token;
+      if (typeof token === 'string') ctx.credentialIssued(token);
+      return result;
+    }
+    error = result.error;
+  } catch (thrown) {
+    error = getTRPCErrorFromUnknown(thrown);
+  }
+  const app = await appErrorFor(error, meta, getRawInput);
+  if (!app) throw error;
+  for (const [name, value] of Object.entries(app.headers)) ctx.res.setHeader(name, value);
+  throw toTRPCError(app);
 });
 
-const base = t.procedure.use(errorBoundary).use(guards).use(pathAgreement);
+const base = t.procedure.use(boundary);
 
 function metaFor(op: Operation): Meta {
   return {
