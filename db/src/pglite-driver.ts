@@ -11,8 +11,18 @@
 // parsed with PGlite's own serializers and parsers, so drizzle sees the same values either way.
 import { protocol, TransactionAbortedError, type PGlite, type QueryOptions, type Results } from '@electric-sql/pglite';
 
-type BackendMessage = { name: string };
 type Field = { name: string; dataTypeID: number };
+
+/** What the backend answered to one batch: at most one statement's description or results. */
+interface Answers {
+  rows: (string | null)[][];
+  /** CommandComplete's tag ("INSERT 0 1"). */
+  tag: string | undefined;
+  /** ParameterDescription's types (a statement described). */
+  paramTypes: number[] | undefined;
+  /** RowDescription's columns (a statement described). */
+  fields: Field[] | undefined;
+}
 type Parser = (value: string, typeId: number) => unknown;
 
 interface Statement {
@@ -63,39 +73,97 @@ function withQuery(error: unknown, query: string, params: unknown[] | undefined,
   return error;
 }
 
-/** The results of one statement, as PGlite's `parseResults` makes them. */
-function resultOf(messages: BackendMessage[], fields: Field[], parsers: Parser[], rowMode: 'array' | 'object' | undefined): Results {
-  const rows: unknown[] = [];
-  const names = fields.map((field) => field.name);
-  for (const message of messages) {
-    if (message.name === 'dataRow') {
-      const values = (message as unknown as { fields: (string | null)[] }).fields;
-      if (rowMode === 'array') {
-        const row = new Array<unknown>(values.length);
-        for (let i = 0; i < values.length; i++) {
-          const value = values[i];
-          row[i] = value === null || value === undefined ? null : parsers[i] ? parsers[i]!(value, fields[i]!.dataTypeID) : value;
+/**
+ * Reads a batch's answers (whole messages, as PostgreSQL sends them). Rows, descriptions and the
+ * command tag are read here directly (pg-protocol's parser copies every field into a new buffer
+ * and decodes it with a TextDecoder: most of the JS cost of reading rows, profiled); an error or
+ * any rarer message goes to PGlite's own parser, so that errors are PGlite's DatabaseError.
+ */
+function readAnswers(data: Buffer): Answers {
+  const answers: Answers = { rows: [], tag: undefined, paramTypes: undefined, fields: undefined };
+  let failure: unknown;
+  let at = 0;
+  while (at + 5 <= data.length) {
+    const code = data[at]!;
+    const end = at + 1 + data.readInt32BE(at + 1);
+    let p = at + 5;
+    if (code === 0x44) {
+      // DataRow: a count, then each value's length (-1: null) and its text.
+      const count = data.readInt16BE(p);
+      p += 2;
+      const row = new Array<string | null>(count);
+      for (let i = 0; i < count; i++) {
+        const length = data.readInt32BE(p);
+        p += 4;
+        if (length < 0) row[i] = null;
+        else {
+          row[i] = data.toString('utf8', p, p + length);
+          p += length;
         }
-        rows.push(row);
-      } else {
-        const row: Record<string, unknown> = {};
-        for (let i = 0; i < values.length; i++) {
-          const value = values[i];
-          row[names[i]!] = value === null || value === undefined ? null : parsers[i] ? parsers[i]!(value, fields[i]!.dataTypeID) : value;
-        }
-        rows.push(row);
       }
-    } else if (message.name === 'commandComplete') {
-      const parts = (message as unknown as { text: string }).text.split(' ');
-      const command = parts[0]!;
-      const rowCount = parseInt(parts[parts.length - 1]!, 10);
-      const counted = ['INSERT', 'UPDATE', 'DELETE', 'COPY', 'MERGE'].includes(command);
-      const result: Results & { rowCount?: number } = { rows: rows as Results['rows'], fields, command, affectedRows: counted ? rowCount : 0 };
-      if (!Number.isNaN(rowCount)) result.rowCount = rowCount;
-      return result;
+      answers.rows.push(row);
+    } else if (code === 0x43) {
+      answers.tag = data.toString('utf8', p, end - 1);
+    } else if (code === 0x54) {
+      // RowDescription: per column its name, then table, column number, type, size, modifier, format.
+      const count = data.readInt16BE(p);
+      p += 2;
+      const fields: Field[] = [];
+      for (let i = 0; i < count; i++) {
+        const nameEnd = data.indexOf(0, p);
+        const name = data.toString('utf8', p, nameEnd);
+        p = nameEnd + 1 + 6;
+        fields.push({ name, dataTypeID: data.readInt32BE(p) });
+        p += 12;
+      }
+      answers.fields = fields;
+    } else if (code === 0x74) {
+      const count = data.readInt16BE(p);
+      p += 2;
+      const types: number[] = [];
+      for (let i = 0; i < count; i++, p += 4) types.push(data.readInt32BE(p));
+      answers.paramTypes = types;
+    } else if (code === 0x45 && failure === undefined) {
+      // ErrorResponse: the first one is the batch's error.
+      new protocol.Parser().parse(data.subarray(at, end), (message) => (failure = message));
+    }
+    // Anything else (ParseComplete, BindComplete, ReadyForQuery, notices...) carries nothing to return.
+    at = end;
+  }
+  if (failure !== undefined) throw failure;
+  return answers;
+}
+
+/** The results of one statement, as PGlite's `parseResults` makes them. */
+function resultOf(answers: Answers, fields: Field[], parsers: (Parser | undefined)[], rowMode: 'array' | 'object' | undefined): Results {
+  if (answers.tag === undefined) return { rows: [], fields: [], affectedRows: 0 };
+  const rows: unknown[] = [];
+  for (const values of answers.rows) {
+    if (rowMode === 'array') {
+      const row = new Array<unknown>(values.length);
+      for (let i = 0; i < values.length; i++) {
+        const value = values[i];
+        const parse = parsers[i];
+        row[i] = value === null || value === undefined ? null : parse ? parse(value, fields[i]!.dataTypeID) : value;
+      }
+      rows.push(row);
+    } else {
+      const row: Record<string, unknown> = {};
+      for (let i = 0; i < values.length; i++) {
+        const value = values[i];
+        const parse = parsers[i];
+        row[fields[i]!.name] = value === null || value === undefined ? null : parse ? parse(value, fields[i]!.dataTypeID) : value;
+      }
+      rows.push(row);
     }
   }
-  return { rows: [], fields: [], affectedRows: 0 };
+  const parts = answers.tag.split(' ');
+  const command = parts[0]!;
+  const rowCount = parseInt(parts[parts.length - 1]!, 10);
+  const counted = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'COPY' || command === 'MERGE';
+  const result: Results & { rowCount?: number } = { rows: rows as Results['rows'], fields, command, affectedRows: counted ? rowCount : 0 };
+  if (!Number.isNaN(rowCount)) result.rowCount = rowCount;
+  return result;
 }
 
 export function pgliteDriver(pg: PGlite): PgliteDriver {
@@ -114,47 +182,24 @@ export function pgliteDriver(pg: PGlite): PgliteDriver {
 
   /**
    * Sends one batch of messages (ending in Sync) and returns the backend's answers; throws the first
-   * error among them. The backend runs the whole batch within the call, and its answers are read
-   * here as they come, so that batches from concurrent callers (statements of one transaction run
-   * together) cannot mix: PGlite's `execProtocol` gathers answers in the instance, per call.
+   * error among them. The backend runs the whole batch within the call and its answers are copied
+   * out as they come, so that batches from concurrent callers (statements of one transaction run
+   * together) cannot mix: PGlite's `execProtocol` gathers answers on the instance, per call.
    */
-  let parser = new protocol.Parser();
-  async function exchange(message: Uint8Array): Promise<BackendMessage[]> {
-    const received: BackendMessage[] = [];
-    let failure: unknown;
-    try {
-      await pg.execProtocolRawStream(message, {
-        syncToFs: false,
-        onRawData: (bytes) =>
-          parser.parse(bytes, (answer) => {
-            if (answer instanceof protocol.messages.DatabaseError) failure ??= answer;
-            else received.push(answer);
-          }),
-      });
-    } catch (error) {
-      parser = new protocol.Parser();
-      throw error;
-    }
-    if (failure) throw failure;
-    return received;
+  async function exchange(message: Uint8Array): Promise<Answers> {
+    const chunks: Buffer[] = [];
+    await pg.execProtocolRawStream(message, { syncToFs: false, onRawData: (bytes) => chunks.push(Buffer.from(bytes)) });
+    return readAnswers(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
   }
 
   async function prepare(text: string, options: QueryOptions | undefined): Promise<Statement> {
     const name = `s${++counter}`;
     const closing = toClose;
     toClose = [];
-    const messages = await exchange(
+    const described = await exchange(
       concat([...closing, serialize.parse({ name, text, ...(options?.paramTypes ? { types: options.paramTypes } : {}) }), serialize.describe({ type: 'S', name }), SYNC]),
     );
-    let paramTypes: number[] = [];
-    let fields: Field[] = [];
-    for (const message of messages) {
-      if (message.name === 'parameterDescription') paramTypes = (message as unknown as { dataTypeIDs: number[] }).dataTypeIDs;
-      else if (message.name === 'rowDescription') {
-        fields = (message as unknown as { fields: Field[] }).fields.map((field) => ({ name: field.name, dataTypeID: field.dataTypeID }));
-      }
-    }
-    const statement = { name, paramTypes, fields };
+    const statement = { name, paramTypes: described.paramTypes ?? [], fields: described.fields ?? [] };
     statements.set(text, statement);
     if (statements.size > MAX_STATEMENTS) {
       const [oldText, oldest] = statements.entries().next().value!;
@@ -183,15 +228,15 @@ export function pgliteDriver(pg: PGlite): PgliteDriver {
       const parsers = statement.fields.map((field) => (options?.parsers?.[field.dataTypeID] ?? pg.parsers[field.dataTypeID]) as Parser | undefined);
       const closing = toClose;
       toClose = [];
-      let messages: BackendMessage[];
+      let answers: Answers;
       try {
-        messages = await exchange(concat([...closing, serialize.bind({ statement: statement.name, values }), EXECUTE, SYNC]));
+        answers = await exchange(concat([...closing, serialize.bind({ statement: statement.name, values }), EXECUTE, SYNC]));
       } catch (error) {
         const code = (error as { code?: unknown }).code;
         if (typeof code === 'string' && STALE_STATEMENT.has(code)) statements.delete(text);
         throw error;
       }
-      return resultOf(messages, statement.fields, parsers as Parser[], options?.rowMode) as Results<T>;
+      return resultOf(answers, statement.fields, parsers, options?.rowMode) as Results<T>;
     } catch (error) {
       throw withQuery(error, text, params, options);
     }
