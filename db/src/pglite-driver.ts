@@ -67,6 +67,41 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * Bind (the unnamed portal, text values, text results), Execute and Sync, in one buffer written in
+ * place: pg-protocol's serializer builds each in its own growing writer and copies it out (about
+ * as much CPU as the backend's own bind, profiled). Values other than text or null (binary
+ * buffers) take pg-protocol's way.
+ */
+function bindExecuteSync(statement: string, values: unknown[]): Uint8Array {
+  if (!values.every((value) => value === null || typeof value === 'string')) {
+    return concat([serialize.bind({ statement, values: values as (string | null)[] }), EXECUTE, SYNC]);
+  }
+  const texts = values as (string | null)[];
+  const count = texts.length;
+  const lengths = texts.map((value) => (value === null ? -1 : Buffer.byteLength(value)));
+  const nameLength = Buffer.byteLength(statement);
+  let bindLength = 4 + 1 + nameLength + 1 + 2 + 2 * count + 2 + 2;
+  for (const length of lengths) bindLength += 4 + Math.max(length, 0);
+  const out = Buffer.allocUnsafe(1 + bindLength + EXECUTE.length + SYNC.length);
+  let at = out.writeUInt8(0x42, 0);
+  at = out.writeInt32BE(bindLength, at);
+  at = out.writeUInt8(0, at); // the unnamed portal
+  at += out.write(statement, at);
+  at = out.writeUInt8(0, at);
+  at = out.writeInt16BE(count, at);
+  for (let i = 0; i < count; i++) at = out.writeInt16BE(0, at); // every value in text
+  at = out.writeInt16BE(count, at);
+  for (let i = 0; i < count; i++) {
+    at = out.writeInt32BE(lengths[i]!, at);
+    if (lengths[i]! > 0) at += out.write(texts[i]!, at);
+  }
+  at = out.writeInt16BE(0, at); // no result formats: every column in text
+  out.set(EXECUTE, at);
+  out.set(SYNC, at + EXECUTE.length);
+  return out;
+}
+
 /** As PGlite's own errors: the statement, its values and options on the database's error. */
 function withQuery(error: unknown, query: string, params: unknown[] | undefined, options: QueryOptions | undefined): unknown {
   if (error instanceof protocol.messages.DatabaseError) Object.assign(error, { query, params, queryOptions: options });
@@ -230,7 +265,8 @@ export function pgliteDriver(pg: PGlite): PgliteDriver {
       toClose = [];
       let answers: Answers;
       try {
-        answers = await exchange(concat([...closing, serialize.bind({ statement: statement.name, values }), EXECUTE, SYNC]));
+        const bound = bindExecuteSync(statement.name, values);
+        answers = await exchange(closing.length > 0 ? concat([...closing, bound]) : bound);
       } catch (error) {
         const code = (error as { code?: unknown }).code;
         if (typeof code === 'string' && STALE_STATEMENT.has(code)) statements.delete(text);
