@@ -7,6 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { getTableColumns, sql, type SQL, type Table } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { PGlite } from '@electric-sql/pglite';
 import type { ParameterOrJSON, Sql, UnsafeQueryOptions } from 'postgres';
 import { lockDataFolder, type LockOwner } from './pglite-lock.js';
 import * as schema from './schema/index.js';
@@ -136,6 +137,7 @@ async function openPglite(dir: string) {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
+  const { pgliteDriver } = await import('./pglite-driver.js');
   let lock: Awaited<ReturnType<typeof lockDataFolder>> | undefined;
   let newFolder = false;
   if (!dir.startsWith('memory://')) {
@@ -160,7 +162,10 @@ async function openPglite(dir: string) {
     await lock?.release();
     throw error;
   }
-  const db = drizzle({ client, schema });
+  // The migrator runs through PGlite's own client (its statements run once); the service, once
+  // migrated, through prepared statements (pglite-driver.ts).
+  const driver = pgliteDriver(client);
+  const db = drizzle({ client: driver as unknown as PGlite, schema });
   return {
     db: db as unknown as Database,
     driver: 'pglite' as const,
@@ -170,13 +175,13 @@ async function openPglite(dir: string) {
     },
     async close() {
       try {
-        await client.close();
+        await driver.close();
       } finally {
         await lock?.release();
       }
     },
     async migrate() {
-      await migrate(db, { migrationsFolder });
+      await migrate(drizzle({ client, schema }), { migrationsFolder });
     },
   };
 }

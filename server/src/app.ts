@@ -114,8 +114,10 @@ export function createApp(services: Services) {
     }),
   );
 
-  const document = JSON.stringify(openApiDocument());
+  // Made at the first request for it, not at start (a tenth of a second, before /readyz could answer).
+  let document: string | undefined;
   app.get('/api/v1/openapi.json', (_req, res) => {
+    document ??= JSON.stringify(openApiDocument());
     res.type('application/json').send(document);
   });
   app.use('/api/v1', createRestRouter(services, appRouter));

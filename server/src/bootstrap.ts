@@ -4,7 +4,6 @@ import { createDatabase } from '@ai-threads/db';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMemoryRateLimiter, type RateLimiter } from './rate-limit/limiter.js';
-import { createRedisConnection, createRedisRateLimiter } from './rate-limit/redis.js';
 import { createServices, type Services } from './services.js';
 
 export interface BootOptions {
@@ -20,12 +19,14 @@ export async function bootServices(config: Config, options: BootOptions = {}): P
     pgliteDir: config.PGLITE_DIR,
     poolSize: config.DATABASE_POOL_SIZE,
   });
-  const redis = config.REDIS_URL ? createRedisConnection(config.REDIS_URL, logger) : undefined;
+  // ioredis is loaded only when there is a Redis to talk to (a tenth of a second of a start without one).
+  const shared = config.REDIS_URL ? await import('./rate-limit/redis.js') : undefined;
+  const redis = shared && config.REDIS_URL ? shared.createRedisConnection(config.REDIS_URL, logger) : undefined;
   return createServices({
     config,
     database,
     logger,
-    limiter: options.limiter ?? (redis ? createRedisRateLimiter(redis, config.REDIS_PREFIX) : createMemoryRateLimiter()),
+    limiter: options.limiter ?? (shared && redis ? shared.createRedisRateLimiter(redis, config.REDIS_PREFIX) : createMemoryRateLimiter()),
     ...(redis ? { redis } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
