@@ -143,6 +143,10 @@ const bodyIsObject: RequestHandler = (req, res, next) => {
 interface DirectRoute {
   op: Operation;
   pattern: RegExp;
+  /** The router's procedure, called as tRPC's caller calls it (without a proxy made per request). */
+  procedure: (opts: Record<string, unknown>) => Promise<unknown>;
+  type: string;
+  status: number;
 }
 
 /**
@@ -158,13 +162,15 @@ interface DirectRoute {
 function directRoutes(services: Services, appRouter: AppRouter): RequestHandler {
   const makeContext = createContextFactory(services, 'rest');
   const respond = responseMetaFor('rest');
+  const procedures = appRouter._def.procedures as unknown as Record<string, DirectRoute['procedure'] & { _def: { type: string } }>;
   const byMethod = new Map<string, DirectRoute[]>();
   for (const op of operations) {
-    if (op.transport === 'sse') continue;
+    const procedure = procedures[op.name];
+    if (op.transport === 'sse' || !procedure) continue;
     const source = op.routePath.replace(/^\/|\/$/g, '').replace(/[.*+?^$()|[\]\\]/g, '\\$&');
     const pattern = new RegExp(`^/${source.replace(/\{([^}]+)\}/g, '(?<$1>[^/]+)')}/?$`, 'i');
     const routes = byMethod.get(op.method) ?? [];
-    routes.push({ op, pattern });
+    routes.push({ op, pattern, procedure, type: procedure._def.type, status: respond({ paths: [op.name], errors: [] }).status ?? 200 });
     byMethod.set(op.method, routes);
   }
   return (req, res, next) => {
@@ -181,12 +187,11 @@ function directRoutes(services: Services, appRouter: AppRouter): RequestHandler 
     if (!route || !match) return next();
     const usesBody = req.method !== 'GET' && req.method !== 'DELETE';
     if (usesBody && !req.headers['content-type']?.startsWith('application/json')) return next();
-    const { op } = route;
+    const { op, status } = route;
     const input = { ...(usesBody ? (req.body as object | undefined) : queryInput(req.query)), ...match.groups };
-    const caller = appRouter.createCaller(makeContext({ req, res }));
-    (op.name.split('.').reduce((node: any, key) => node[key], caller) as (input: unknown) => Promise<unknown>)(input).then(
+    const call = { path: op.name, getRawInput: async () => input, ctx: makeContext({ req, res }), type: route.type, signal: undefined, batchIndex: 0 };
+    route.procedure(call).then(
       (data) => {
-        const status = respond({ paths: [op.name], errors: [] }).status ?? 200;
         res.statusCode = status;
         if (status === 204) return res.end();
         res.setHeader('Content-Type', 'application/json');
