@@ -234,10 +234,12 @@ export function mappedStatement<R>(query: SQL, map: (row: unknown[]) => R): (db:
  * each value (`is()` checks, key paths), which on a page of 20 messages was about 4% of the
  * request's self time (profiled).
  */
-export function tableRows<T extends Table>(table: T): { columns: SQL; read: (row: unknown[]) => T['$inferSelect'] } {
+export function tableRows<T extends Table>(table: T): { columns: SQL; width: number; read: (row: unknown[]) => T['$inferSelect'] } {
   const all = Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, column }));
   return {
     columns: sql.join(all.map(({ column }) => column), sql`, `),
+    /** How many columns: where the next ones of a wider row start. */
+    width: all.length,
     read: (row) => {
       const out: Record<string, unknown> = {};
       for (let i = 0; i < all.length; i++) {

@@ -1,6 +1,6 @@
 // Queries for users, roles, sessions and token lookup. drizzle only; no rules here.
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import { apiTokens, preparedFor, rolePermissions, roles, sessions, users, type Database } from '@ai-threads/db';
+import { apiTokens, mappedStatement, preparedFor, rolePermissions, roles, sessions, tableRows, users, type Database } from '@ai-threads/db';
 
 export type UserRow = typeof users.$inferSelect & { role: string };
 
@@ -70,24 +70,44 @@ export async function insertSession(db: Database, values: typeof sessions.$infer
   await db.insert(sessions).values(values);
 }
 
-/** Every authenticated request runs it: prepared. */
-const sessionWithUser = preparedFor((db) =>
-  db
-    .select({
-      session: sessions,
-      user: userColumns,
-      permissions: permissionsOf,
-    })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .innerJoin(roles, eq(roles.id, users.roleId))
-    .where(eq(sessions.id, sql.placeholder('id')))
-    .limit(1)
-    .prepare('find_session_with_user'),
+const sessionRow = tableRows(sessions);
+const userFields = [users.id, users.email, users.name, users.passwordHash, users.roleId, users.createdAt] as const;
+
+/**
+ * Every authenticated request runs it: built once, its row read as an array with the columns'
+ * own decoders (drizzle's nested select mapping was 2-4% of a request, profiled).
+ */
+const sessionWithUser = mappedStatement(
+  sql`select ${sessionRow.columns}, ${sql.join([...userFields], sql`, `)}, ${roles.name}, ${permissionsOf}
+        from ${sessions}
+        inner join ${users} on ${users.id} = ${sessions.userId}
+        inner join ${roles} on ${roles.id} = ${users.roleId}
+       where ${sessions.id} = ${sql.placeholder('id')}
+       limit 1`,
+  (row) => {
+    const width = sessionRow.width;
+    const field = (i: number) => {
+      const value = row[width + i];
+      return value === null || value === undefined ? null : userFields[i]!.mapFromDriverValue(value);
+    };
+    return {
+      session: sessionRow.read(row),
+      user: {
+        id: field(0) as number,
+        email: field(1) as string,
+        name: field(2) as string | null,
+        passwordHash: field(3) as string,
+        roleId: field(4) as number,
+        createdAt: field(5) as Date,
+        role: row[width + userFields.length] as string,
+      },
+      permissions: row[width + userFields.length + 1] as string[],
+    };
+  },
 );
 
 export async function findSessionWithUser(db: Database, id: string) {
-  const [row] = await sessionWithUser(db).execute({ id });
+  const [row] = await sessionWithUser(db, { id });
   return row;
 }
 
