@@ -1,7 +1,7 @@
 // Queries for threads, always scoped to their owner: another user's thread is never found.
 import type { PageQuery } from '@ai-threads/contracts';
 import { and, eq, sql, type SQL } from 'drizzle-orm';
-import { messages, preparedFor, stateRevisions, threads, type Database } from '@ai-threads/db';
+import { mappedStatement, messages, preparedFor, stateRevisions, tableRows, threads, type Database } from '@ai-threads/db';
 import { cursorQuery } from '../pagination.js';
 
 export type ThreadRow = typeof threads.$inferSelect;
@@ -28,18 +28,20 @@ export async function insertThread(db: Database, values: typeof threads.$inferIn
   });
 }
 
-/** Most requests on a thread start here (ownThread): prepared. */
-const threadOfUser = preparedFor((db) =>
-  db
-    .select()
-    .from(threads)
-    .where(and(eq(threads.userId, sql.placeholder('userId')), eq(threads.id, sql.placeholder('id'))))
-    .limit(1)
-    .prepare('find_thread'),
+const threadRow = tableRows(threads);
+
+/**
+ * Most requests on a thread start here (ownThread): built once, its row read as an array with the
+ * columns' own decoders (no drizzle mapping per call).
+ */
+const threadOfUser = mappedStatement(
+  sql`select ${threadRow.columns} from ${threads}
+       where ${threads.userId} = ${sql.placeholder('userId')} and ${threads.id} = ${sql.placeholder('id')} limit 1`,
+  threadRow.read,
 );
 
 export async function findThread(db: Database, userId: number, id: number): Promise<ThreadRow | undefined> {
-  const [row] = await threadOfUser(db).execute({ userId, id });
+  const [row] = await threadOfUser(db, { userId, id });
   return row;
 }
 
