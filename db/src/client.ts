@@ -228,22 +228,26 @@ export function mappedStatement<R>(query: SQL, map: (row: unknown[]) => R): (db:
 }
 
 /**
- * The columns of `table` as a select list (`"t"."a", "t"."b", ...`), and the reader of a row that
- * starts with them (an array, as mappedStatement gives it) into the row object a drizzle select of
- * the table gives (its keys, its types): the same column decoders, without drizzle's work around
- * each value (`is()` checks, key paths), which on a page of 20 messages was about 4% of the
- * request's self time (profiled).
+ * The columns of `table` as a select list (`"t"."a", "t"."b", ...`, or under another name:
+ * `columnsOf('m')`), and the reader of a row that holds them (an array, as mappedStatement gives
+ * it; at `from`, when other columns come first) into the row object a drizzle select of the table
+ * gives (its keys, its types): the same column decoders, without drizzle's work around each value
+ * (`is()` checks, key paths), which on a page of 20 messages was about 4% of the request's self
+ * time (profiled).
  */
-export function tableRows<T extends Table>(table: T): { columns: SQL; width: number; read: (row: unknown[]) => T['$inferSelect'] } {
+export function tableRows<T extends Table>(
+  table: T,
+): { columns: SQL; columnsOf: (alias: string) => SQL; width: number; read: (row: unknown[], from?: number) => T['$inferSelect'] } {
   const all = Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, column }));
   return {
     columns: sql.join(all.map(({ column }) => column), sql`, `),
+    columnsOf: (alias) => sql.join(all.map(({ column }) => sql`${sql.identifier(alias)}.${sql.identifier(column.name)}`), sql`, `),
     /** How many columns: where the next ones of a wider row start. */
     width: all.length,
-    read: (row) => {
+    read: (row, from = 0) => {
       const out: Record<string, unknown> = {};
       for (let i = 0; i < all.length; i++) {
-        const value = row[i];
+        const value = row[from + i];
         out[all[i]!.key] = value === null || value === undefined ? null : all[i]!.column.mapFromDriverValue(value);
       }
       return out as T['$inferSelect'];

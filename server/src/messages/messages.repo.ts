@@ -1,8 +1,8 @@
 // Queries for messages and the answering lease. Each step of an answer is one short transaction;
 // none is held open while the AI answers.
-import { and, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import type { PageQuery } from '@ai-threads/contracts';
-import { idempotencyKeys, mappedStatement, messages, preparedFor, prefixedColumns, rawStatement, rowMapper, tableRows, threads, type Database } from '@ai-threads/db';
+import { idempotencyKeys, mappedStatement, messages, preparedFor, rawStatement, tableRows, threads, type Database } from '@ai-threads/db';
 import { cursorQuery } from '../pagination.js';
 import type { ThreadRow } from '../threads/threads.repo.js';
 import { commitStateChange } from '../state/revisions.repo.js';
@@ -31,6 +31,19 @@ function siblingsSoFar(threadId: number, parentId: number | null) {
   return sql`(select count(*)::int from messages s where s.thread_id = ${threadId} and s.parent_id ${
     parentId === null ? sql`is null` : sql`= ${parentId}`
   })`;
+}
+
+/**
+ * How many messages of a thread share a parent, for a thread and a parent named in SQL (columns of
+ * the statement's rows): two index-only counts on (thread_id, parent_id), one of which runs, so it
+ * costs the same in a thread of 10 messages or of 10,000 (an `or` of the two cases would scan every
+ * message of the thread). Columns of an outer row must be named with their table or alias:
+ * unqualified, they would name the subquery's own row.
+ */
+function siblingCount(threadId: SQL, parentId: SQL) {
+  return sql<number>`case when ${parentId} is null
+    then (select count(*)::int from messages s where s.thread_id = ${threadId} and s.parent_id is null)
+    else (select count(*)::int from messages s where s.thread_id = ${threadId} and s.parent_id = ${parentId}) end`;
 }
 
 /** A pending proposal, spelled as the partial index messages_pending_proposal_thread_id_idx is. */
@@ -109,9 +122,8 @@ async function reserveMessageId(tx: Database): Promise<number> {
 /** Rolls back a transaction that took the lease for a retry that must be refused. */
 class StaleRetry extends Error {}
 
-const threadOf = rowMapper(threads, 't_');
-const messageOf = rowMapper(messages, 'm_');
-const plainMessageOf = rowMapper(messages);
+const threadRow = tableRows(threads);
+const messageRow = tableRows(messages);
 
 /**
  * The common begin, a new message with no state (most requests), as one statement: no
@@ -125,7 +137,7 @@ const plainMessageOf = rowMapper(messages);
  * before the lock: the only writer of a thread's messages holds its lease, and a lease is given up
  * in the transaction that stored its last message, which the lock waited for.
  */
-const beginNewMessage = rawStatement(sql`
+const beginNewMessage = mappedStatement(sql`
     with old as (
       select id, head_message_id, state_version from threads where id = ${p('threadId')}::bigint and user_id = ${p('userId')}::bigint
          for update
@@ -147,10 +159,7 @@ const beginNewMessage = rawStatement(sql`
         from lease l
     ), msg as (
       insert into messages (id, thread_id, parent_id, sibling_index, role, content, status, token_count, answer_heartbeat_at)
-      select p.id, p.thread_id, p.parent_id,
-             case when p.parent_id is null
-                  then (select count(*)::int from messages s where s.thread_id = p.thread_id and s.parent_id is null)
-                  else (select count(*)::int from messages s where s.thread_id = p.thread_id and s.parent_id = p.parent_id) end,
+      select p.id, p.thread_id, p.parent_id, ${siblingCount(sql`p.thread_id`, sql`p.parent_id`)},
              'user', ${p('content')}::text, 'pending', ${p('tokenCount')}::int, now()
         from parent p
       returning *
@@ -160,9 +169,14 @@ const beginNewMessage = rawStatement(sql`
     ), reply_id as (
       select nextval('messages_id_seq') as id where ${p('reserveReplyId')}::boolean and exists (select 1 from lease)
     )
-    select old.state_version as old_version, (select id from reply_id) as reply_id,
-           ${sql.raw(prefixedColumns(threads, 'l', 't_'))}, ${sql.raw(prefixedColumns(messages, 'm', 'm_'))}
-      from old left join lease l on true left join msg m on true`);
+    select old.state_version, (select id from reply_id), ${threadRow.columnsOf('l')}, ${messageRow.columnsOf('m')}
+      from old left join lease l on true left join msg m on true`,
+  (row) => row,
+);
+
+/** Where beginNewMessage's row holds the thread's columns, then the message's. */
+const BEGUN_THREAD = 2;
+const BEGUN_MESSAGE = BEGUN_THREAD + threadRow.width;
 
 /** beginNewMessage's answer: the thread leased and the message stored, or the refusal. */
 async function beginNew(db: Database, input: BeginAnswer): ReturnType<typeof beginAnswer> {
@@ -178,16 +192,16 @@ async function beginNew(db: Database, input: BeginAnswer): ReturnType<typeof beg
     reserveReplyId: Boolean(input.reserveReplyId),
   });
   if (!row) return 'missing';
-  if (row['m_id'] === null) {
-    const version = Number(row['old_version']);
+  if (row[BEGUN_MESSAGE] === null) {
+    const version = Number(row[0]);
     const versions = input.stateVersions;
     return versions !== undefined && !versions.includes(version) ? { stateChanged: version } : 'busy';
   }
   return {
-    thread: threadOf(row),
-    message: messageOf(row),
+    thread: threadRow.read(row, BEGUN_THREAD),
+    message: messageRow.read(row, BEGUN_MESSAGE),
     previousStatus: null,
-    replyId: row['reply_id'] === null ? undefined : Number(row['reply_id']),
+    replyId: row[1] === null ? undefined : Number(row[1]),
   };
 }
 
@@ -426,7 +440,7 @@ class AlreadyEnded extends Error {}
  * sequence's and whose state version is the thread's (null for a cancelled reply). Its rows: the
  * user message then the reply, or none when the user message was no longer pending.
  */
-const storeUnchangedReply = rawStatement(sql`
+const storeUnchangedReply = mappedStatement(sql`
     with reply_id as (
       select coalesce(${p('replyId')}::bigint, nextval('messages_id_seq')) as id
     ), usr as (
@@ -442,8 +456,7 @@ const storeUnchangedReply = rawStatement(sql`
     ), reply as (
       insert into messages (id, thread_id, parent_id, sibling_index, role, status, content, tool_calls, model, usage,
                             latency_ms, first_token_ms, context_truncated, token_count, updated_state, state_patch, proposal, state_version)
-      select (select id from reply_id), ${p('threadId')}::bigint, u.id,
-             (select count(*)::int from messages s where s.thread_id = u.thread_id and s.parent_id = u.id),
+      select (select id from reply_id), ${p('threadId')}::bigint, u.id, ${siblingCount(sql`u.thread_id`, sql`u.id`)},
              'assistant', ${p('status')}::text, ${p('content')}::text, ${p('toolCalls')}::jsonb, ${p('model')}::text, ${p('usage')}::jsonb,
              ${p('latencyMs')}::int, ${p('firstTokenMs')}::int, ${p('contextTruncated')}::boolean, ${p('tokenCount')}::int,
              ${p('updatedState')}::jsonb, '[]'::jsonb, null,
@@ -452,10 +465,12 @@ const storeUnchangedReply = rawStatement(sql`
         from usr u
       returning *
     )
-    select 0 as which, usr.* from usr
+    select 0 as which, ${messageRow.columnsOf('usr')} from usr
     union all
-    select 1 as which, reply.* from reply
-    order by which`);
+    select 1 as which, ${messageRow.columnsOf('reply')} from reply
+    order by which`,
+  (row) => messageRow.read(row, 1),
+);
 
 /** JSON as text for a jsonb placeholder; null is SQL NULL. */
 const jsonText = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
@@ -486,7 +501,7 @@ async function storeUnchanged(
     updatedState: jsonText(updatedState),
   });
   if (rows.length < 2) return null;
-  return { user: plainMessageOf(rows[0]!), reply: plainMessageOf(rows[1]!) };
+  return { user: rows[0]!, reply: rows[1]! };
 }
 
 /**
@@ -595,15 +610,8 @@ export async function failAnswer(
 /** A listed message, with how many messages share its parent (its `sibling_count`). */
 export type ListedMessage = MessageRow & { siblingCount: number };
 
-/**
- * How many messages of the thread share the row's parent: two index-only counts on
- * (thread_id, parent_id), one of which runs, so each row costs the same in a thread of 10 messages
- * or of 10,000 (an `or` of the two cases would scan every message of the thread). The outer row's
- * columns are named with their table: unqualified, they would name the subquery's own row.
- */
-const siblingCountColumn = sql<number>`case when "messages"."parent_id" is null
-  then (select count(*)::int from messages s where s.thread_id = "messages"."thread_id" and s.parent_id is null)
-  else (select count(*)::int from messages s where s.thread_id = "messages"."thread_id" and s.parent_id = "messages"."parent_id") end`;
+/** How many messages of the thread share the listed row's parent (see siblingCount). */
+const siblingCountColumn = siblingCount(sql`"messages"."thread_id"`, sql`"messages"."parent_id"`);
 
 /**
  * The ids of the branch that ends at the `branchEnd` placeholder, from it up to the root, never
@@ -620,8 +628,6 @@ const branchIds = sql`(
       cross join lateral (select m.id, m.parent_id from messages m where m.id = b.parent_id and m.id > ${sql.placeholder('floor')} limit 1) p
   )
   select id from branch)`;
-
-const messageRow = tableRows(messages);
 
 /** A row of a list statement: the message's columns, then its sibling count. */
 function listedMessage(row: unknown[]): ListedMessage {
