@@ -235,11 +235,12 @@ function settleState(
   aiState: JsonObject | null,
   review: boolean,
   limits: StateLimits,
-): (current: { state: JsonObject | null; version: number }) => repo.ReplyState {
-  return (current) => {
-    const patch = diff(start.state, aiState);
-    const unchanged: repo.ReplyState = { updatedState: start.state, statePatch: [], proposal: null };
-    if (patch.length === 0) return unchanged;
+): Pick<Extract<repo.StoreAnswer['outcome'], { status: 'completed' }>, 'settle' | 'unchanged'> {
+  const patch = diff(start.state, aiState);
+  const unchanged: repo.ReplyState = { updatedState: start.state, statePatch: [], proposal: null };
+  // The AI changed nothing: the reply keeps the state it began with, whatever the current one.
+  if (patch.length === 0) return { settle: () => unchanged, unchanged: start.state };
+  const settle = (current: { state: JsonObject | null; version: number }): repo.ReplyState => {
     const proposed: repo.ReplyState = {
       ...unchanged,
       proposal: { status: 'pending', patch, proposed_state: aiState ?? {} },
@@ -261,6 +262,7 @@ function settleState(
     const to = next as JsonObject;
     return { updatedState: to, statePatch: patch, proposal: null, ...(jsonEqual(to, current.state) ? {} : { commit: to }) };
   };
+  return { settle };
 }
 
 export function createMessagesService(deps: MessagesServiceDeps) {
@@ -447,8 +449,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
               userMessageId: userMessage.id,
               outcome: {
                 status: 'completed',
-                settle: settleState({ state, version: thread.stateVersion }, outcome.result.state, thread.stateReview === 'review', deps.stateLimits),
-                ...(diff(state, outcome.result.state).length === 0 ? { unchanged: state } : {}),
+                ...settleState({ state, version: thread.stateVersion }, outcome.result.state, thread.stateReview === 'review', deps.stateLimits),
               },
               reply: {
                 ...(replyId === undefined ? {} : { id: replyId }),
