@@ -1,6 +1,7 @@
 // Everything a running service is built from, in one place: config → database → limiter →
 // services. main.ts, the CLI and the test harness all start here.
 import { createDatabase } from '@ai-threads/db';
+import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMemoryRateLimiter, type RateLimiter } from './rate-limit/limiter.js';
@@ -20,13 +21,18 @@ export async function bootServices(config: Config, options: BootOptions = {}): P
     poolSize: config.DATABASE_POOL_SIZE,
   });
   // ioredis is loaded only when there is a Redis to talk to (a tenth of a second of a start without one).
-  const shared = config.REDIS_URL ? await import('./rate-limit/redis.js') : undefined;
-  const redis = shared && config.REDIS_URL ? shared.createRedisConnection(config.REDIS_URL, logger) : undefined;
+  let redis: Redis | undefined;
+  let redisLimiter: RateLimiter | undefined;
+  if (config.REDIS_URL) {
+    const shared = await import('./rate-limit/redis.js');
+    redis = shared.createRedisConnection(config.REDIS_URL, logger);
+    if (!options.limiter) redisLimiter = shared.createRedisRateLimiter(redis, config.REDIS_PREFIX);
+  }
   return createServices({
     config,
     database,
     logger,
-    limiter: options.limiter ?? (shared && redis ? shared.createRedisRateLimiter(redis, config.REDIS_PREFIX) : createMemoryRateLimiter()),
+    limiter: options.limiter ?? redisLimiter ?? createMemoryRateLimiter(),
     ...(redis ? { redis } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
