@@ -37,7 +37,7 @@ import { mediaTypeOf, RAW_PATCH_TYPES, restBody, type RawPatchType } from './bod
 import { restErrorBody, sendError } from './error-response.js';
 import type { AppRouter } from '../router.js';
 import { createContextFactory } from '../trpc/context.js';
-import { createStreamRoutes } from './sse.js';
+import { createStreamRoutes, routePattern } from './sse.js';
 import { responseMetaFor } from '../trpc/response-meta.js';
 import type { Services } from '../services.js';
 
@@ -100,7 +100,7 @@ const shallowBodyJson: RequestHandler = (req, _res, next) => {
 /** The one route that takes a raw patch, matched as the library matches it (any case, a trailing `/`). */
 const rawPatchRoute = {
   method: contracts.threads.state.patch.method,
-  path: new RegExp(`^${contracts.threads.state.patch.path.replace(/\{[^}]+\}/g, '[^/]+')}/?$`, 'i'),
+  path: routePattern(contracts.threads.state.patch, () => '[^/]+'),
 };
 
 /**
@@ -167,8 +167,7 @@ function directRoutes(services: Services, appRouter: AppRouter): RequestHandler 
   for (const op of operations) {
     const procedure = procedures[op.name];
     if (op.transport === 'sse' || !procedure) continue;
-    const source = op.routePath.replace(/^\/|\/$/g, '').replace(/[.*+?^$()|[\]\\]/g, '\\$&');
-    const pattern = new RegExp(`^/${source.replace(/\{([^}]+)\}/g, '(?<$1>[^/]+)')}/?$`, 'i');
+    const pattern = routePattern(op, (name) => `(?<${name}>[^/]+)`);
     const routes = byMethod.get(op.method) ?? [];
     routes.push({ op, pattern, procedure, type: procedure._def.type, status: respond({ paths: [op.name], errors: [] }).status ?? 200 });
     byMethod.set(op.method, routes);

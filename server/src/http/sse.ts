@@ -28,11 +28,18 @@ interface StreamRoute {
   params: string[];
 }
 
+/**
+ * An operation's path as trpc-to-openapi matches it (any case, a trailing `/`), each path
+ * parameter matched by `param(name)`: a pattern of one segment.
+ */
+export function routePattern(op: Operation, param: (name: string) => string): RegExp {
+  const source = op.routePath.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${source.replace(/\{([^}]+)\}/g, (_, name: string) => param(name))}/?$`, 'i');
+}
+
 function routeOf(op: Operation): StreamRoute {
   const params = [...op.routePath.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
-  const source = op.routePath.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
-  const pattern = (group: string) => new RegExp(`^${source.replace(/\{[^}]+\}/g, group)}/?$`, 'i');
-  return { match: pattern('[^/]+'), capture: pattern('([^/]+)'), params };
+  return { match: routePattern(op, () => '[^/]+'), capture: routePattern(op, () => '([^/]+)'), params };
 }
 
 function decodeLeniently(segment: string): string {
