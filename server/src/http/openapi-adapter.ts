@@ -37,6 +37,7 @@ import { mediaTypeOf, RAW_PATCH_TYPES, restBody, type RawPatchType } from './bod
 import { restErrorBody, sendError } from './error-response.js';
 import type { AppRouter } from '../router.js';
 import { createContextFactory } from '../trpc/context.js';
+import { directCallOf, type DirectCall } from '../trpc/procedure.js';
 import { createStreamRoutes, routePattern } from './sse.js';
 import { responseMetaFor } from '../trpc/response-meta.js';
 import type { Services } from '../services.js';
@@ -143,15 +144,14 @@ const bodyIsObject: RequestHandler = (req, res, next) => {
 interface DirectRoute {
   op: Operation;
   pattern: RegExp;
-  /** The router's procedure, called as tRPC's caller calls it (without a proxy made per request). */
-  procedure: (opts: Record<string, unknown>) => Promise<unknown>;
-  type: string;
+  /** The procedure's steps as one function (trpc/procedure.ts). */
+  call: DirectCall;
   status: number;
 }
 
 /**
- * The JSON operations answered directly: the same procedure (the contract's input and output, the
- * guards) called as trpc-to-openapi calls it, with the same input (the body, or the query's first
+ * The JSON operations answered directly: the same steps as their procedure (the guards, the
+ * contract's input and output, the handler; trpc/procedure.ts `DirectCall`), with the same input (the body, or the query's first
  * values, and the path's raw segments), status and answers, minus what the library does on each
  * request that nothing here uses: a Fetch `Request` copy of the request (headers, body stream, an
  * AbortController) made only for a signal no JSON procedure reads, a URL parse, a scan of every
@@ -162,14 +162,15 @@ interface DirectRoute {
 function directRoutes(services: Services, appRouter: AppRouter): RequestHandler {
   const makeContext = createContextFactory(services, 'rest');
   const respond = responseMetaFor('rest');
-  const procedures = appRouter._def.procedures as unknown as Record<string, DirectRoute['procedure'] & { _def: { type: string } }>;
+  const procedures = appRouter._def.procedures as Record<string, object>;
   const byMethod = new Map<string, DirectRoute[]>();
   for (const op of operations) {
     const procedure = procedures[op.name];
-    if (op.transport === 'sse' || !procedure) continue;
+    const call = procedure && directCallOf(procedure);
+    if (!call) continue;
     const pattern = routePattern(op, (name) => `(?<${name}>[^/]+)`);
     const routes = byMethod.get(op.method) ?? [];
-    routes.push({ op, pattern, procedure, type: procedure._def.type, status: respond({ paths: [op.name], errors: [] }).status ?? 200 });
+    routes.push({ op, pattern, call, status: respond({ paths: [op.name], errors: [] }).status ?? 200 });
     byMethod.set(op.method, routes);
   }
   return (req, res, next) => {
@@ -188,8 +189,7 @@ function directRoutes(services: Services, appRouter: AppRouter): RequestHandler 
     if (usesBody && !req.headers['content-type']?.startsWith('application/json')) return next();
     const { op, status } = route;
     const input = { ...(usesBody ? (req.body as object | undefined) : queryInput(req.query)), ...match.groups };
-    const call = { path: op.name, getRawInput: async () => input, ctx: makeContext({ req, res }), type: route.type, signal: undefined, batchIndex: 0 };
-    route.procedure(call).then(
+    route.call(makeContext({ req, res }), input).then(
       (data) => {
         res.statusCode = status;
         if (status === 204) return res.end();

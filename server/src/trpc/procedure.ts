@@ -113,6 +113,15 @@ function fromTrustedOrigin(ctx: Context): boolean {
 }
 
 /**
+ * A credential just handed out (sign-up, sign-in, a new API token) is valid: its first use is
+ * served even from an IP blocked for others' failed authentications.
+ */
+function noteIssuedCredential(ctx: Context, data: unknown) {
+  const token = (data as { token?: unknown } | null | undefined)?.token;
+  if (typeof token === 'string') ctx.credentialIssued(token);
+}
+
+/**
  * Every procedure's one middleware: the guards (above), then the call, whose app errors and input
  * validation failures it turns into the tRPC errors of the error table. One middleware, not one a
  * step: tRPC copies its options (and the context, when a middleware extends it) at every level,
@@ -131,10 +140,7 @@ const boundary = t.middleware(async ({ ctx, meta, next, getRawInput }) => {
     ctx.principal = await guard(ctx, op, input);
     const result = await next({ getRawInput: input });
     if (result.ok) {
-      // A credential just handed out (sign-up, sign-in, a new API token) is valid: its first use is
-      // served even from an IP blocked for others' failed authentications.
-      const token = (result.data as { token?: unknown } | null | undefined)?.token;
-      if (typeof token === 'string') ctx.credentialIssued(token);
+      noteIssuedCredential(ctx, result.data);
       return result;
     }
     error = result.error;
@@ -170,6 +176,59 @@ function metaFor(op: Operation): Meta {
 type AnyHandler = (opts: never) => unknown;
 
 /**
+ * Parses as tRPC's procedures parse (initTRPC's getParseFn): synchronously, and asynchronously only
+ * for a schema with asynchronous rules (zod throws something other than its issues for those).
+ */
+async function parseWith<T extends z.ZodType>(schema: T, value: unknown): Promise<z.output<T>> {
+  try {
+    return schema.parse(value);
+  } catch (error) {
+    if (error instanceof z.ZodError) throw error;
+    return schema.parseAsync(value);
+  }
+}
+
+/**
+ * A JSON operation of the REST face called as a plain function: the same steps as its procedure
+ * (the guards, the contract's input, the handler, the contract's output) and the same errors, as
+ * AppErrors, without tRPC's middleware engine, which copies its options object at each of its
+ * levels for every call and made up 5% of a PATCH .../state's CPU (profiled). `raw` is the REST
+ * input: the body, or the query, with the path's segments.
+ */
+export type DirectCall = (ctx: Context, raw: Record<string, unknown>) => Promise<unknown>;
+
+function directCallFor(op: Operation, handler: AnyHandler): DirectCall {
+  const call = handler as (opts: unknown) => unknown;
+  const aliases = { ...HEADER_FIELDS, ...op.pathParams };
+  return async (ctx, raw) => {
+    const given = restInput(op, raw);
+    ctx.principal = await guard(ctx, op, () => Promise.resolve(given));
+    let input: unknown;
+    try {
+      input = await parseWith(op.input, given);
+    } catch (error) {
+      if (!(error instanceof z.ZodError)) throw error;
+      throw new AppError('validation', { fields: fieldErrorsFromIssues(error.issues, raw, aliases) });
+    }
+    const data = await call({ ctx, input, signal: undefined });
+    let output: unknown;
+    try {
+      output = await parseWith(op.output, data);
+    } catch (cause) {
+      throw new AppError('internal', { cause }); // tRPC's "Output validation failed", a 500
+    }
+    noteIssuedCredential(ctx, output);
+    return output;
+  };
+}
+
+/** Each JSON operation's procedure → its direct call (see `DirectCall`). */
+const directCalls = new WeakMap<object, DirectCall>();
+
+/** The direct call of a JSON operation's procedure; undefined for a streamed one. */
+export const directCallOf = (procedure: object): DirectCall | undefined => directCalls.get(procedure);
+
+/**
  * The procedure for a contract: its meta, the guards, its input and output schemas, and the
  * handler as a query (GET), a mutation, or a subscription (`sse`) whose events are tracked by id.
  * `implement` (implement.ts) types the handlers; this only wires them.
@@ -186,5 +245,7 @@ export function procedureFor(op: Operation, handler: AnyHandler) {
     });
   }
   const withOutput = procedure.output(op.output);
-  return op.method === 'GET' ? withOutput.query((opts) => call(opts)) : withOutput.mutation((opts) => call(opts));
+  const built = op.method === 'GET' ? withOutput.query((opts) => call(opts)) : withOutput.mutation((opts) => call(opts));
+  directCalls.set(built, directCallFor(op, handler));
+  return built;
 }
