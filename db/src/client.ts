@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { getTableColumns, sql, type SQL, type Table } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import type { PGlite } from '@electric-sql/pglite';
+import type { PGlite as PGliteClient } from '@electric-sql/pglite';
 import type { ParameterOrJSON, Sql, UnsafeQueryOptions } from 'postgres';
 import { lockDataFolder, type LockOwner } from './pglite-lock.js';
 import * as schema from './schema/index.js';
@@ -134,10 +134,9 @@ function compileWasmOnce() {
 
 async function openPglite(dir: string) {
   compileWasmOnce();
-  const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
-  const { migrate } = await import('drizzle-orm/pglite/migrator');
   const { pgliteDriver } = await import('./pglite-driver.js');
+  const { startPgliteBackend } = await import('./pglite-backend.js');
   let lock: Awaited<ReturnType<typeof lockDataFolder>> | undefined;
   let newFolder = false;
   if (!dir.startsWith('memory://')) {
@@ -147,25 +146,18 @@ async function openPglite(dir: string) {
     lock = await lockDataFolder(dir);
     newFolder = !existsSync(join(dir, 'PG_VERSION'));
   }
-  const open = () => PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
-  let client;
+  let backend;
   try {
-    client = await open();
-    // On a new folder PGlite runs initdb in this process, and the instance keeps initdb's WASM
-    // memory (about 450 MB resident, measured) until it is closed: closed and opened again
-    // (about half a second, once), the service runs in a third of that.
-    if (newFolder) {
-      await client.close();
-      client = await open();
-    }
+    // The database runs in a thread of its own (pglite-backend.ts), which runs initdb on a new folder.
+    backend = await startPgliteBackend({ dir, settings: PGLITE_SETTINGS, newFolder });
   } catch (error) {
     await lock?.release();
     throw error;
   }
-  // The migrator runs through PGlite's own client (its statements run once); the service, once
-  // migrated, through prepared statements (pglite-driver.ts).
-  const driver = pgliteDriver(client);
-  const db = drizzle({ client: driver as unknown as PGlite, schema });
+  // Migrations and every statement go through the thread: the migrator with PGlite's own client
+  // there (its statements run once), the service through prepared statements (pglite-driver.ts).
+  const driver = pgliteDriver(backend);
+  const db = drizzle({ client: driver as unknown as PGliteClient, schema });
   return {
     db: db as unknown as Database,
     driver: 'pglite' as const,
@@ -181,7 +173,7 @@ async function openPglite(dir: string) {
       }
     },
     async migrate() {
-      await migrate(drizzle({ client, schema }), { migrationsFolder });
+      await backend.migrate(migrationsFolder);
     },
   };
 }

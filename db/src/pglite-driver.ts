@@ -9,7 +9,8 @@
 // a statement is parsed and described once (per text, kept like postgres.js keeps them on a
 // connection) and then runs as one message: bind, execute, sync. Values are serialised and rows
 // parsed with PGlite's own serializers and parsers, so drizzle sees the same values either way.
-import { protocol, TransactionAbortedError, type PGlite, type QueryOptions, type Results } from '@electric-sql/pglite';
+import { protocol, TransactionAbortedError, type QueryOptions, type Results } from '@electric-sql/pglite';
+import type { PgliteBackend } from './pglite-backend.js';
 
 type Field = { name: string; dataTypeID: number };
 
@@ -201,7 +202,7 @@ function resultOf(answers: Answers, fields: Field[], parsers: (Parser | undefine
   return result;
 }
 
-export function pgliteDriver(pg: PGlite): PgliteDriver {
+export function pgliteDriver(pg: PgliteBackend): PgliteDriver {
   const statements = new Map<string, Statement>();
   let counter = 0;
   /** Statements evicted from the cache, closed with the next message sent. */
@@ -217,14 +218,12 @@ export function pgliteDriver(pg: PGlite): PgliteDriver {
 
   /**
    * Sends one batch of messages (ending in Sync) and returns the backend's answers; throws the first
-   * error among them. The backend runs the whole batch within the call and its answers are copied
-   * out as they come, so that batches from concurrent callers (statements of one transaction run
-   * together) cannot mix: PGlite's `execProtocol` gathers answers on the instance, per call.
+   * error among them. The backend thread runs one whole batch at a time, in the order sent, so that
+   * batches from concurrent callers (statements of one transaction run together) cannot mix.
    */
   async function exchange(message: Uint8Array): Promise<Answers> {
-    const chunks: Buffer[] = [];
-    await pg.execProtocolRawStream(message, { syncToFs: false, onRawData: (bytes) => chunks.push(Buffer.from(bytes)) });
-    return readAnswers(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    const bytes = await pg.exchange(message);
+    return readAnswers(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
   }
 
   async function prepare(text: string, options: QueryOptions | undefined): Promise<Statement> {

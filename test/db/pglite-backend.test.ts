@@ -1,0 +1,62 @@
+// PGlite runs in a thread of its own (db/pglite-worker.mjs, db/src/pglite-backend.ts): values cross
+// it with PGlite's own codecs (arrays included), errors come back with their SQLSTATE, a closed or
+// failed thread refuses further work instead of leaving callers waiting, and a process that never
+// closes its database still exits.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { createDatabase } from '@ai-threads/db';
+import { startPgliteBackend } from '../../db/src/pglite-backend.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('PGlite in its own thread', () => {
+  it('answers with the same values as PGlite itself: arrays both ways, times, JSON, and errors with their code', async () => {
+    const database = await createDatabase({ pgliteDir: 'memory://' });
+    try {
+      const [row] = (
+        (await database.db.execute(
+          sql`select ${sql.param([3, 1, 2])}::int[] as ints, array['a b', null]::text[] as texts,
+                     '2026-01-02T03:04:05Z'::timestamptz as at, '{"k": [1, {"n": null}]}'::jsonb as doc`,
+        )) as unknown as { rows: Array<Record<string, unknown>> }
+      ).rows;
+      // drizzle reads times as the text PostgreSQL writes (its own parsers for them, as on postgres.js).
+      expect(row).toEqual({ ints: [3, 1, 2], texts: ['a b', null], at: '2026-01-02 03:04:05+00', doc: { k: [1, { n: null }] } });
+      await expect(database.db.execute(sql`select 1 / 0`)).rejects.toMatchObject({ cause: { code: '22012' } });
+      // The thread is still there after a statement failed.
+      expect(((await database.db.execute(sql`select 2 as two`)) as unknown as { rows: unknown[] }).rows).toEqual([{ two: 2 }]);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('refuses work once closed, with a clear error, instead of leaving the caller waiting', async () => {
+    const backend = await startPgliteBackend({ dir: 'memory://', settings: [], newFolder: false });
+    await backend.close();
+    await expect(backend.exchange(new Uint8Array([83, 0, 0, 0, 4]))).rejects.toThrow(/PGlite thread has ended/);
+    await backend.close(); // a second close is a no-op
+  });
+
+  it('does not keep a process alive that never closes its database', { timeout: 60_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ai-threads-pglite-thread-'));
+    try {
+      const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          join(root, 'node_modules', '.bin', 'tsx'),
+          ['--conditions=@ai-threads/source', join(root, 'test/db/fixtures/open-and-forget.ts'), join(dir, 'data')],
+          { cwd: root, timeout: 50_000 },
+          (error, out, err) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout: out, stderr: err }),
+        );
+      });
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(stdout.trim()).toBe('[{"n":0}]');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
