@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
-import { getTableColumns, sql, type SQL, type Table } from 'drizzle-orm';
+import { fillPlaceholders, getTableColumns, sql, type SQL, type Table } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { PGlite as PGliteClient } from '@electric-sql/pglite';
@@ -247,6 +247,35 @@ function builtOnce(query: SQL) {
 }
 
 /**
+ * PGlite reads these types as the text PostgreSQL writes (times, intervals, dates, numeric[]), as
+ * drizzle's PGlite session asks it to and as drizzle makes postgres.js do: the column decoders
+ * (tableRows) take them from there.
+ */
+const asText = (value: string) => value;
+const PGLITE_TEXT_PARSERS = Object.fromEntries([1114, 1184, 1186, 1082, 1231, 1115, 1185, 1187, 1182].map((oid) => [oid, asText]));
+
+type Built = ReturnType<typeof builtOnce>;
+type PostgresJsClient = { unsafe(text: string, params: unknown[], options: { prepare: boolean }): PromiseLike<unknown[]> & { values(): PromiseLike<unknown[][]> } };
+type PgliteQueries = { query(text: string, params: unknown[], options: object): Promise<{ rows: unknown[] }> };
+
+/**
+ * Runs a statement built once on the driver under `db` (the database, or the transaction a caller
+ * is in), as drizzle's prepared query runs it, without what drizzle does around each call that
+ * nothing here uses (a prepared-query object, its cache, logger and tracing wrappers): rows as
+ * arrays (`arrays`) or as objects.
+ */
+function execute(db: Pick<Database, '_'>, built: Built, values: Record<string, unknown>, arrays: boolean): PromiseLike<unknown[]> {
+  const client = (db._.session as unknown as { client: PostgresJsClient | PgliteQueries }).client;
+  const params = fillPlaceholders(built.params, values);
+  if ('unsafe' in client) {
+    // The client's own `prepare` setting applies (preparedAsConfigured).
+    const pending = client.unsafe(built.sql, params, { prepare: true });
+    return arrays ? pending.values() : pending;
+  }
+  return client.query(built.sql, params, { rowMode: arrays ? 'array' : 'object', parsers: PGLITE_TEXT_PARSERS }).then((result) => result.rows);
+}
+
+/**
  * A raw statement (drizzle's `sql`, its values as `sql.placeholder(name)`) whose text is built once,
  * here, instead of on every call: a call only binds its values and runs it, on the database or on
  * a transaction (the one a caller is in). Resolves with the rows as the driver returns them
@@ -254,10 +283,7 @@ function builtOnce(query: SQL) {
  */
 export function rawStatement(query: SQL): (db: Pick<Database, '_'>, values: Record<string, unknown>) => Promise<Array<Record<string, unknown>>> {
   const built = builtOnce(query);
-  return async (db, values) => {
-    const result: unknown = await db._.session.prepareQuery(built, undefined, undefined, false).execute(values);
-    return Array.isArray(result) ? result : (result as { rows: Array<Record<string, unknown>> }).rows;
-  };
+  return async (db, values) => (await execute(db, built, values, false)) as Array<Record<string, unknown>>;
 }
 
 /**
@@ -266,8 +292,7 @@ export function rawStatement(query: SQL): (db: Pick<Database, '_'>, values: Reco
  */
 export function mappedStatement<R>(query: SQL, map: (row: unknown[]) => R): (db: Pick<Database, '_'>, values: Record<string, unknown>) => Promise<R[]> {
   const built = builtOnce(query);
-  const mapRows = (rows: unknown[][]) => rows.map(map);
-  return async (db, values) => (await db._.session.prepareQuery(built, undefined, undefined, true, mapRows).execute(values)) as R[];
+  return async (db, values) => ((await execute(db, built, values, true)) as unknown[][]).map(map);
 }
 
 /**
