@@ -131,15 +131,22 @@ function decoded(text: string): string {
 /**
  * The ids and numbers of a request that are not plain decimal digits, as the server reads them:
  * a path segment up to any `?` or `#` (a `.` or `..` segment moves the route instead), and on a
- * GET the query values of the contract's number fields (empty ones are absent).
+ * GET the query values of the contract's number fields (empty ones are absent). A raw `?` or `#`
+ * in a path parameter ends the path there: what follows (the later segments, the plan's query) is
+ * the query or the fragment of another route (`/threads/1?x=1/messages/...` is GET /threads/1), so
+ * neither is read as this operation's numbers.
  */
 function lenientNumbers(op: Operation, plan: RestPlan): string[] {
   const found: string[] = [];
+  let pathEnded = false;
   for (const name of Object.values(op.pathParams)) {
-    const seen = decoded((plan.params[name] ?? '').split(/[?#]/)[0]!);
+    const raw = plan.params[name] ?? '';
+    const seen = decoded(raw.split(/[?#]/)[0]!);
     if (seen !== '.' && seen !== '..' && !PLAIN_DECIMAL.test(seen)) found.push(`${name}=${seen}`);
+    pathEnded = /[?#]/.test(raw);
+    if (pathEnded) break;
   }
-  if (op.method === 'GET') {
+  if (op.method === 'GET' && !pathEnded) {
     const shape = shapeOf(op.input);
     const numbers = new Set(Object.keys(shape).filter((field) => !Object.hasOwn(op.pathParams, field) && takesNumber(shape[field])));
     for (const pair of plan.query.replace(/^\?/, '').split('&')) {
