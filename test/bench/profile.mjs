@@ -57,7 +57,7 @@ async function main() {
   }
   const pools = await seedPostgres(db, {
     users: CONNECTIONS,
-    pools: { load: { clients: CONNECTIONS, perClient: MESSAGES > 0 ? 1 : 2000 / CONNECTIONS, messages: MESSAGES } },
+    pools: { load: { clients: CONNECTIONS, perClient: MESSAGES > 0 ? 1 : Math.ceil(2000 / CONNECTIONS), messages: MESSAGES } },
   });
   const spawnedAt = performance.now() - server.readyMs;
   // The warmup is left out of the summary: samples from when the measured run starts.
