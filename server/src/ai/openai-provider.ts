@@ -19,6 +19,7 @@ import {
   type FrontendToolCall,
   type JsonObject,
 } from './provider.js';
+import { Deadline } from './deadline.js';
 
 /** Rounds of tool calls before the model is made to answer with text. */
 export const MAX_TOOL_ROUNDS = 3;
@@ -147,38 +148,6 @@ class ReplyText {
   }
 }
 
-/** Aborts one model call that takes longer than the timeout; streaming calls refresh it. */
-class CallDeadline {
-  private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout;
-  expired = false;
-
-  constructor(ms: number) {
-    this.timer = setTimeout(() => {
-      this.expired = true;
-      this.controller.abort();
-    }, ms);
-    this.timer.unref();
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  refresh(): void {
-    if (!this.expired) this.timer.refresh();
-  }
-
-  /** Aborts the call now, for the caller's reason (not a timeout). */
-  abort(): void {
-    this.controller.abort();
-  }
-
-  clear(): void {
-    clearTimeout(this.timer);
-  }
-}
-
 export function createOpenAiProvider(options: OpenAiProviderOptions): AiProvider {
   const timeoutMs = Math.max(1, Math.round(options.timeoutMs));
   const client = new OpenAI({
@@ -198,15 +167,12 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): AiProvider
     request: AiRequest,
     text: ReplyText,
   ): Promise<ModelTurn> {
-    const deadline = new CallDeadline(timeoutMs);
-    // The caller's abort is forwarded to the call's own signal, and the forwarding removed after.
-    // Not AbortSignal.any: the SDK adds an abort listener that it never removes, and on Node 20 a
-    // composed signal with a listener is never garbage-collected (a leak of every request's signal
-    // and what its listener holds).
+    // The call's own deadline (streaming calls refresh it), to which the caller's abort is forwarded,
+    // and the forwarding removed after. Not AbortSignal.any: the SDK adds an abort listener that it
+    // never removes, and on Node 20 a composed signal with a listener is never garbage-collected (a
+    // leak of every request's signal and what its listener holds).
+    const deadline = new Deadline(timeoutMs, [request.signal]);
     const signal = deadline.signal;
-    const forwardAbort = () => deadline.abort();
-    if (request.signal?.aborted) deadline.abort();
-    else request.signal?.addEventListener('abort', forwardAbort, { once: true });
     const params = {
       model: options.model,
       messages,
@@ -226,8 +192,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): AiProvider
     } catch (error) {
       throw classifyError(error, request.signal, deadline);
     } finally {
-      request.signal?.removeEventListener('abort', forwardAbort);
-      deadline.clear();
+      deadline.release();
     }
   }
 
@@ -360,7 +325,7 @@ function readCompletion(raw: unknown, text: ReplyText): ModelTurn {
   };
 }
 
-async function readStream(stream: AsyncIterable<unknown>, text: ReplyText, deadline: CallDeadline): Promise<ModelTurn> {
+async function readStream(stream: AsyncIterable<unknown>, text: ReplyText, deadline: Deadline): Promise<ModelTurn> {
   const calls = new Map<number, { id: string; name: string; arguments: string }>();
   let roundText = '';
   let model: string | null = null;
@@ -434,7 +399,7 @@ function assistantToolMessage(turn: ModelTurn): ChatCompletionMessageParam {
   return { role: 'assistant', content: turn.text === '' ? null : turn.text, tool_calls: toolCalls };
 }
 
-function classifyError(error: unknown, userSignal: AbortSignal | undefined, deadline: CallDeadline): AiProviderError {
+function classifyError(error: unknown, userSignal: AbortSignal | undefined, deadline: Deadline): AiProviderError {
   const options = { cause: error };
   // An abort surfaces as whatever the SDK or fetch was doing at the time: the signals say why.
   if (userSignal?.aborted) return new AiProviderError('cancelled', 'The request was cancelled.', options);

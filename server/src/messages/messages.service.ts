@@ -6,6 +6,7 @@
 // AI failed, the user message `failed` with the reason and a 502 or 504).
 import { isJsonObject, type contracts, type InputOf, type JsonObject, type JsonPatch, type Message, type MessagePair, type Proposal } from '@ai-threads/contracts';
 import type { Database } from '@ai-threads/db';
+import { Deadline } from '../ai/deadline.js';
 import { countTokens, selectHistory, turnOf } from '../ai/history.js';
 import { countFixedPromptTokens } from '../ai/prompt.js';
 import { AiProviderError, type AiProvider, type AiResult, type ContextItem, type FrontendTool } from '../ai/provider.js';
@@ -265,39 +266,6 @@ function settleState(
   return { settle };
 }
 
-/**
- * The signal an answer runs under: aborted when its deadline passes or when any of `sources`
- * aborts (the run's cancel, the caller's, the shutdown). One AbortController, one timer and a
- * listener per source, all released by `release()`: AbortSignal.timeout and AbortSignal.any made
- * two more signals per answer, each costly to make on Node 20 (a few percent of a request's CPU,
- * profiled), and a composed signal is kept until its sources are collected.
- */
-function answerSignal(timeoutMs: number, sources: ReadonlyArray<AbortSignal | undefined>) {
-  const controller = new AbortController();
-  const state = { signal: controller.signal, deadlinePassed: false, release };
-  const abort = () => controller.abort();
-  const timer = setTimeout(() => {
-    state.deadlinePassed = true;
-    controller.abort(new DOMException('The answer took longer than its deadline.', 'TimeoutError'));
-  }, timeoutMs);
-  timer.unref();
-  const listened: AbortSignal[] = [];
-  for (const source of sources) {
-    if (!source) continue;
-    if (source.aborted) {
-      abort();
-      break;
-    }
-    source.addEventListener('abort', abort, { once: true });
-    listened.push(source);
-  }
-  function release() {
-    clearTimeout(timer);
-    for (const source of listened) source.removeEventListener('abort', abort);
-  }
-  return state;
-}
-
 export function createMessagesService(deps: MessagesServiceDeps) {
   const { db, ai, runs } = deps;
 
@@ -412,7 +380,13 @@ export function createMessagesService(deps: MessagesServiceDeps) {
     state: JsonObject | null,
     hooks: AnswerHooks,
   ): Promise<RunOutcome> {
-    const stop = answerSignal(deps.answerTimeoutMs, [run.cancel.signal, hooks.cancelSignal, deps.shutdownSignal]);
+    // The answer's deadline, aborted too by the run's cancel, the caller's and the shutdown. Its reason
+    // when the time runs out is a TimeoutError, as AbortSignal.timeout's.
+    const stop = new Deadline(
+      deps.answerTimeoutMs,
+      [run.cancel.signal, hooks.cancelSignal, deps.shutdownSignal],
+      () => new DOMException('The answer took longer than its deadline.', 'TimeoutError'),
+    );
     const stopHeartbeat = beatHeartbeat(userMessage.id, run);
     let partial = '';
     const started = performance.now();
@@ -444,10 +418,10 @@ export function createMessagesService(deps: MessagesServiceDeps) {
       return { kind: 'completed', result, truncated: history.truncated, latencyMs: elapsed() };
     } catch (error) {
       const cancelled = run.cancel.signal.aborted || Boolean(hooks.cancelSignal?.aborted);
-      if (cancelled && !stop.deadlinePassed && error instanceof AiProviderError && error.kind === 'cancelled') {
+      if (cancelled && !stop.expired && error instanceof AiProviderError && error.kind === 'cancelled') {
         return { kind: 'cancelled', partial, latencyMs: elapsed() };
       }
-      return { kind: 'failed', error, deadlinePassed: stop.deadlinePassed, latencyMs: elapsed() };
+      return { kind: 'failed', error, deadlinePassed: stop.expired, latencyMs: elapsed() };
     } finally {
       stopHeartbeat();
       stop.release();
