@@ -196,57 +196,6 @@ export function preparedFor<Q>(build: (db: Database) => Q): (db: Database) => Q 
 const dialect = new PgDialect();
 
 /**
- * A statement's text without its layout: `--` comments dropped and each run of whitespace made one
- * space, outside quoted literals and identifiers, which are kept as written. The driver looks a
- * prepared statement up by its whole text on every call (postgres.js hashes a new string of the
- * parameter types and the text each time): our long statements were a third indentation, and that
- * lookup was the driver's biggest cost per query (profiled). A text with a dollar-quoted string or
- * a backslash (an `E'...'` escape) is left as it is.
- */
-export function compactSql(text: string): string {
-  if (text.includes('$$') || text.includes('\\')) return text;
-  // Parts joined once at the end: a flat string, not a rope of one-character concatenations.
-  const out: string[] = [];
-  let space = false;
-  const emit = (part: string) => {
-    if (space && out.length > 0) out.push(' ');
-    space = false;
-    out.push(part);
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === "'" || c === '"') {
-      // A quoted literal or identifier, to its closing quote (a doubled quote is part of it).
-      let end = i + 1;
-      for (;;) {
-        const close = text.indexOf(c, end);
-        if (close < 0) throw new Error(`compactSql: unterminated ${c} at ${text.slice(i, i + 40)}`);
-        end = close + 1;
-        if (text[end] !== c) break;
-        end += 1;
-      }
-      emit(text.slice(i, end));
-      i = end - 1;
-    } else if (c === '-' && text[i + 1] === '-') {
-      const newline = text.indexOf('\n', i);
-      i = newline < 0 ? text.length : newline - 1;
-      space = true;
-    } else if (c === ' ' || c === '\n' || c === '\t' || c === '\r') {
-      space = true;
-    } else {
-      emit(c);
-    }
-  }
-  return out.join('');
-}
-
-/** drizzle's query of a statement, its text compacted (see compactSql). */
-function builtOnce(query: SQL) {
-  const built = dialect.sqlToQuery(query);
-  return { ...built, sql: compactSql(built.sql) };
-}
-
-/**
  * PGlite reads these types as the text PostgreSQL writes (times, intervals, dates, numeric[]), as
  * drizzle's PGlite session asks it to and as drizzle makes postgres.js do: the column decoders
  * (tableRows) take them from there.
@@ -254,7 +203,7 @@ function builtOnce(query: SQL) {
 const asText = (value: string) => value;
 const PGLITE_TEXT_PARSERS = Object.fromEntries([1114, 1184, 1186, 1082, 1231, 1115, 1185, 1187, 1182].map((oid) => [oid, asText]));
 
-type Built = ReturnType<typeof builtOnce>;
+type Built = ReturnType<typeof dialect.sqlToQuery>;
 type PostgresJsClient = { unsafe(text: string, params: unknown[], options: { prepare: boolean }): PromiseLike<unknown[]> & { values(): PromiseLike<unknown[][]> } };
 type PgliteQueries = { query(text: string, params: unknown[], options: object): Promise<{ rows: unknown[] }> };
 
@@ -282,7 +231,7 @@ function execute(db: Pick<Database, '_'>, built: Built, values: Record<string, u
  * (column names as in the SQL, values as the driver reads them).
  */
 export function rawStatement(query: SQL): (db: Pick<Database, '_'>, values: Record<string, unknown>) => Promise<Array<Record<string, unknown>>> {
-  const built = builtOnce(query);
+  const built = dialect.sqlToQuery(query);
   return async (db, values) => (await execute(db, built, values, false)) as Array<Record<string, unknown>>;
 }
 
@@ -291,7 +240,7 @@ export function rawStatement(query: SQL): (db: Pick<Database, '_'>, values: Reco
  * select list, and hands them to `map`: both drivers then skip making an object of each row.
  */
 export function mappedStatement<R>(query: SQL, map: (row: unknown[]) => R): (db: Pick<Database, '_'>, values: Record<string, unknown>) => Promise<R[]> {
-  const built = builtOnce(query);
+  const built = dialect.sqlToQuery(query);
   return async (db, values) => ((await execute(db, built, values, true)) as unknown[][]).map(map);
 }
 
