@@ -4,54 +4,9 @@
 // head is the last message; a thread without messages has no head. On PGlite, or on a new
 // PostgreSQL database when DATABASE_URL is set.
 import { rm } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
-import { sql, type SQL } from 'drizzle-orm';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
-import postgres from 'postgres';
+import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrationsBefore, MIGRATIONS } from '../support/migrations.js';
-
-
-interface Db {
-  migrate(folder: string): Promise<void>;
-  rows(statement: SQL): Promise<Array<Record<string, unknown>>>;
-}
-
-/** A new empty database on this run's engine; its cleanup goes into `cleanup`. */
-async function emptyDatabase(cleanup: Array<() => Promise<unknown>>): Promise<Db> {
-  const adminUrl = process.env['DATABASE_URL'];
-  if (!adminUrl) {
-    const client = await PGlite.create('memory://');
-    cleanup.push(() => client.close());
-    const db = drizzlePglite(client);
-    return {
-      migrate: (folder) => migratePglite(db, { migrationsFolder: folder }),
-      rows: async (statement) => (await db.execute(statement)).rows as Array<Record<string, unknown>>,
-    };
-  }
-  const name = `ait_test_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const client = postgres(url.toString(), { max: 1, onnotice: () => {} });
-  cleanup.push(async () => {
-    await client.end();
-    const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
-    await a.unsafe(`drop database if exists ${name} with (force)`);
-    await a.end();
-  });
-  const db = drizzlePostgres(client);
-  return {
-    migrate: (folder) => migratePostgres(db, { migrationsFolder: folder }),
-    rows: async (statement) => [...(await db.execute(statement))] as Array<Record<string, unknown>>,
-  };
-}
+import { emptyDatabase, migrationsBefore, MIGRATIONS } from '../support/migrations.js';
 
 describe('migration 0008_message_branches', () => {
   const cleanup: Array<() => Promise<unknown>> = [];

@@ -2,10 +2,13 @@
 // opens, so "while it answers" is a fact, never a race: a second message to the thread is a 409
 // with Retry-After that stores nothing; other threads answer; the thread answers again once the
 // first answer is done. The lease lives in the database (another instance's lease counts), and a
-// stale one (a crashed answer) expires.
+// stale one (a crashed answer) expires: the message it was taken for fails, when the thread's next
+// message takes the lease or when the sweep finds it.
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { sweepInterrupted } from '../../server/src/messages/messages.repo.js';
 import { harness, type ApiResponse } from '../support/harness.js';
-import { trpc } from '../support/helpers.js';
+import { query, trpc } from '../support/helpers.js';
 import {
   expect422,
   expectErrorBody,
@@ -23,6 +26,7 @@ import {
 const { app, fake, user } = await harness();
 
 const BUSY = 'The thread is still answering an earlier message; retry when it is done.';
+const INTERRUPTED = 'The answer was interrupted (the server stopped); send the message again.';
 
 /** A 409 busy answer that stored nothing and called no model. */
 async function expectBusy(request: () => Promise<ApiResponse>) {
@@ -165,5 +169,48 @@ describe('the lease lives in the database', () => {
     const thread = await newThread(app, user);
     await setLease(app, thread.id, -1, null);
     expect((await app.api('DELETE', `/ai/threads/${thread.id}`, { token: user.token })).status).toBe(204);
+  });
+
+  /** A user message stored pending by an answer that died: the thread's lease names it and has run out (or not). */
+  async function leftPending(threadId: number, content: string, leaseSeconds: number): Promise<number> {
+    const [row] = await query<{ id: number | string }>(
+      app,
+      sql`insert into messages (thread_id, role, content, status, token_count, answer_heartbeat_at)
+          values (${threadId}, 'user', ${content}, 'pending', 3, now()) returning id`,
+    );
+    const id = Number(row!.id);
+    await setLease(app, threadId, leaseSeconds, id);
+    return id;
+  }
+
+  async function statusOf(id: number) {
+    const [row] = await query<{ status: string; error: string | null }>(app, sql`select status, error from messages where id = ${id}`);
+    return row!;
+  }
+
+  // A message without state takes the lease in one statement; one with state in a transaction.
+  it.each([
+    ['without state', {}],
+    ['with state', { state: { step: 2 } }],
+  ])('fails the message a dead answer left pending when the next message (%s) takes the lease', async (_, extra) => {
+    const thread = await newThread(app, user);
+    const orphan = await leftPending(thread.id, 'Left behind', -1);
+    fake.script({ type: 'text', content: 'Answered.' });
+    const next = await sendMessage(app, user, thread.id, { content: 'Next', ...extra });
+    expect(next.responseMessage.content).toBe('Answered.');
+    expect(await statusOf(orphan)).toEqual({ status: 'failed', error: INTERRUPTED });
+    expect((await statusOf(next.createdMessage.id)).status).toBe('completed');
+  });
+
+  it('sweeps the messages whose lease ran out, and leaves the ones still answered', async () => {
+    const dead = await newThread(app, user);
+    const alive = await newThread(app, user);
+    const orphan = await leftPending(dead.id, 'Nobody answers me', -1);
+    const running = await leftPending(alive.id, 'Being answered', 600);
+    expect(await sweepInterrupted(app.database.db)).toBe(1);
+    expect(await statusOf(orphan)).toEqual({ status: 'failed', error: INTERRUPTED });
+    expect(await statusOf(running)).toEqual({ status: 'pending', error: null });
+    expect(await sweepInterrupted(app.database.db)).toBe(0);
+    await setLease(app, alive.id, -1, null);
   });
 });

@@ -20,11 +20,11 @@ import {
   type RateLimiter,
   type Services,
 } from '@ai-threads/server';
-import postgres from 'postgres';
 import { sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import { afterAll } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.js';
+import { newPostgresDatabase } from './postgres-database.js';
 
 export const onPostgres = Boolean(process.env['DATABASE_URL']);
 
@@ -35,22 +35,9 @@ export async function freshDatabase(): Promise<{ handle: DatabaseHandle; url: st
     const handle = await createDatabase({ pgliteDir: 'memory://' });
     return { handle, url: undefined, drop: async () => {} };
   }
-  const name = `ait_test_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const handle = await createDatabase({ url: url.toString(), poolSize: 5 });
-  return {
-    handle,
-    url: url.toString(),
-    async drop() {
-      const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      await a.unsafe(`drop database if exists ${name} with (force)`);
-      await a.end();
-    },
-  };
+  const database = await newPostgresDatabase(adminUrl);
+  const handle = await createDatabase({ url: database.url, poolSize: 5 });
+  return { handle, url: database.url, drop: database.drop };
 }
 
 export interface TestAppOptions {

@@ -57,10 +57,9 @@ export const messages = pgTable(
     index('messages_thread_id_id_idx').on(t.threadId, t.id),
     // A message's siblings (and their count), oldest first; the children of a message, newest first.
     index('messages_thread_id_parent_id_id_idx').on(t.threadId, t.parentId, t.id),
-    // The few messages still being answered, found without reading a thread's whole history (each
-    // new answer fails the ones a dead answer left; the sweep looks for them across threads).
-    // Queries must spell the condition as this literal for the planner to use it.
-    index('messages_pending_thread_id_idx').on(t.threadId).where(sql`${t.status} = 'pending'`),
+    // No index names `status`: completing an answer changes it, and an update that changes no
+    // indexed column is a HOT update (no new entry in any index). A thread's only pending message
+    // is its busy_message_id (threads.ts), which is how the pending ones are found.
     // The pending proposals a new one supersedes, found without reading the thread's history.
     index('messages_pending_proposal_thread_id_idx').on(t.threadId).where(sql`${t.proposal} ->> 'status' = 'pending'`),
   ],

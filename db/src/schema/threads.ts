@@ -26,7 +26,13 @@ export const threads = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     lastMessageAt: timestamp('last_message_at', { withTimezone: true, mode: 'date' }),
+    /** Until when an answer holds the thread (its lease); null or past: the thread is free. */
     busyUntil: timestamp('busy_until', { withTimezone: true, mode: 'date' }),
+    /**
+     * The message the lease was taken for. Every message stored `pending` is its thread's
+     * busy_message_id in the same statement or transaction, and stops being pending no later than
+     * its thread's next lease is taken: a thread has at most one pending message, and it is this one.
+     */
     busyMessageId: bigint('busy_message_id', { mode: 'number' }),
   },
   (t) => [index('threads_user_id_id_idx').on(t.userId, t.id)],

@@ -1,6 +1,6 @@
 // Queries for messages and the answering lease. Each step of an answer is one short transaction;
 // none is held open while the AI answers.
-import { and, desc, eq, gt, inArray, isNull, ne, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { PageQuery } from '@ai-threads/contracts';
 import { idempotencyKeys, mappedStatement, messages, preparedFor, rawStatement, tableRows, threads, type Database } from '@ai-threads/db';
 import { cursorQuery } from '../pagination.js';
@@ -17,9 +17,8 @@ const INTERRUPTED = 'The answer was interrupted (the server stopped); send the m
 const CANCELLED = 'Cancelled by the client.';
 
 /**
- * `status = 'pending'` as a literal, not a parameter: the partial index on pending messages
- * (messages_pending_thread_id_idx) is then usable whatever the plan, so finding them costs the
- * same in a thread of 10 messages or of 10,000.
+ * A message still being answered. No index names `status` (a completed answer's update stays HOT):
+ * a pending message is found by its id, which is its thread's busy_message_id (see threads.ts).
  */
 const isPending = sql`${messages.status} = 'pending'`;
 
@@ -131,15 +130,16 @@ const messageRow = tableRows(messages);
  * the newest, even when another answer ended while this statement waited for the lock); the
  * message's id from the sequence; the lease, which also makes that id the head and counts the
  * message, only if the thread is free (and at an accepted state version); the message, after the
- * head (or the given parent), and only if the lease was taken; any other pending message of the
- * thread failed (left by an answer that died). The refusals read `old`: no row is 'missing', a row
+ * head (or the given parent), and only if the lease was taken; the message the old lease was taken
+ * for failed if it is still pending (its answer died: the lease was free). The refusals read `old`: no row is 'missing', a row
  * without a lease is the precondition's or 'busy'. Every part sees the statement's snapshot, taken
  * before the lock: the only writer of a thread's messages holds its lease, and a lease is given up
  * in the transaction that stored its last message, which the lock waited for.
  */
 const beginNewMessage = mappedStatement(sql`
     with old as (
-      select id, head_message_id, state_version from threads where id = ${p('threadId')}::bigint and user_id = ${p('userId')}::bigint
+      select id, head_message_id, state_version, busy_message_id from threads
+       where id = ${p('threadId')}::bigint and user_id = ${p('userId')}::bigint
          for update
     ), new_id as (
       select nextval('messages_id_seq') as id
@@ -165,7 +165,7 @@ const beginNewMessage = mappedStatement(sql`
       returning *
     ), orphans as (
       update messages set status = 'failed', error = ${INTERRUPTED}
-       where thread_id = ${p('threadId')}::bigint and status = 'pending' and exists (select 1 from lease)
+       where id = (select busy_message_id from old) and status = 'pending' and exists (select 1 from lease)
     ), reply_id as (
       select nextval('messages_id_seq') as id where ${p('reserveReplyId')}::boolean and exists (select 1 from lease)
     )
@@ -319,14 +319,18 @@ export async function beginAnswer(
       });
       if (typeof change === 'object') current = { ...thread, state: input.state, stateVersion: change.version };
     }
-    // Holding the lease, any other pending message here was left by an answer that died. The two
-    // statements touch different rows and neither reads what the other writes: sent together
-    // (pipelined), they cost one round trip.
+    // Holding the lease, the message of the lease before it, if still pending, was left by an answer
+    // that died (the thread's only pending message, see threads.ts). The two statements touch
+    // different rows and neither reads what the other writes: sent together (pipelined), they cost
+    // one round trip.
+    const orphan = thread.busyMessageId;
     const [, [leased]] = await Promise.all([
-      tx
-        .update(messages)
-        .set({ status: 'failed', error: INTERRUPTED })
-        .where(and(eq(messages.threadId, input.threadId), isPending, ne(messages.id, message!.id))),
+      orphan === null || orphan === message!.id
+        ? undefined
+        : tx
+            .update(messages)
+            .set({ status: 'failed', error: INTERRUPTED })
+            .where(and(eq(messages.id, orphan), eq(messages.threadId, input.threadId), isPending)),
       tx
         .update(threads)
         .set({
@@ -898,18 +902,18 @@ export async function findReply(db: Database, threadId: number, userMessageId: n
 
 /**
  * Marks failed the user messages whose answer died with its server (their thread's lease ran out),
- * so nothing stays `pending` for ever. Returns how many.
+ * so nothing stays `pending` for ever. Returns how many. A pending message is its thread's
+ * busy_message_id (see threads.ts): the threads are read, not an index of pending messages, which
+ * would make every completed answer's update write new entries in all the indexes of `messages`.
+ * Runs once a minute (main.ts); a sequential read of `threads` there.
  */
+const sweepInterruptedOnce = rawStatement(sql`
+    update messages m set status = 'failed', error = ${INTERRUPTED}
+      from threads t
+     where t.busy_message_id is not null and (t.busy_until is null or t.busy_until <= now())
+       and m.id = t.busy_message_id and m.thread_id = t.id and m.status = 'pending'
+    returning m.id`);
+
 export async function sweepInterrupted(db: Database): Promise<number> {
-  const rows = await db
-    .update(messages)
-    .set({ status: 'failed', error: INTERRUPTED })
-    .where(
-      and(
-        isPending,
-        sql`not exists (select 1 from threads t where t.id = "messages"."thread_id" and t.busy_message_id = "messages"."id" and t.busy_until > now())`,
-      ),
-    )
-    .returning({ id: messages.id });
-  return rows.length;
+  return (await sweepInterruptedOnce(db, {})).length;
 }
