@@ -165,6 +165,38 @@ export function cpuTimes(pid) {
   return { user: (Number(fields[11]) * 1000) / CLK_TCK, system: (Number(fields[12]) * 1000) / CLK_TCK };
 }
 
+/**
+ * The CPU time (ms) the PostgreSQL server at `url` has used so far, when it runs on this machine:
+ * its postmaster's own and its reaped children's (cutime, cstime), plus each live child's. Null
+ * when it cannot be read (a remote server, another user's processes).
+ */
+export async function postgresCpuMs(url) {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [{ pid }] = await sql`select pg_backend_pid() as pid`;
+    const backend = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const postmaster = Number(backend.slice(backend.lastIndexOf(')') + 2).split(' ')[1]);
+    const postmasterStat = readFileSync(`/proc/${postmaster}/stat`, 'utf8');
+    const own = postmasterStat.slice(postmasterStat.lastIndexOf(')') + 2).split(' ');
+    let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry) || Number(entry) === postmaster) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(fields[1]) === postmaster) ticks += Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return (ticks * 1000) / CLK_TCK;
+  } catch {
+    return null;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
 /** utime + stime of the whole process, in milliseconds. */
 export function cpuMs(pid) {
   const { user, system } = cpuTimes(pid);
