@@ -5,14 +5,17 @@
 // in the order sent. Plain JavaScript, beside src/ and dist/, so that the same file runs whether the
 // package is loaded from its sources (tests) or from its build.
 //
+// Started with {dir, settings, newFolder, migrationsFolder?}: with a migrations folder, the thread
+// migrates the database as soon as it is open, before it says it is ready (the service's own thread
+// may be busy loading the rest of the service meanwhile).
 // Messages in: {id, kind: 'exchange', message} | {id, kind: 'migrate', migrationsFolder} |
 // {id, kind: 'close'}. Out: {ready: {arrayTypes}} once open, or {failed: error}; then
 // {id, bytes} | {id} | {id, error}. An error is {name, message, code?}.
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 
-/** @type {{dir: string, settings: string[], newFolder: boolean}} */
-const { dir, settings, newFolder } = workerData;
+/** @type {{dir: string, settings: string[], newFolder: boolean, migrationsFolder?: string}} */
+const { dir, settings, newFolder, migrationsFolder } = workerData;
 
 const open = () => PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...settings] });
 
@@ -41,12 +44,20 @@ try {
     await pg.close();
     pg = await open();
   }
+  if (migrationsFolder) await migrate(migrationsFolder);
   const { rows } = await pg.query(ARRAY_TYPES);
   parentPort.postMessage({ ready: { arrayTypes: rows.map((row) => [row.oid, row.typarray]) } });
 } catch (error) {
   parentPort.postMessage({ failed: errorOf(error) });
   await pg?.close().catch(() => {});
   process.exit(1);
+}
+
+/** Applies the migrations of the folder that this database has not had yet (drizzle's migrator). */
+async function migrate(folder) {
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const { migrate: apply } = await import('drizzle-orm/pglite/migrator');
+  await apply(drizzle({ client: pg }), { migrationsFolder: folder });
 }
 
 /** One batch's answers, copied out of the WASM memory into one buffer of their own (transferred). */
@@ -78,9 +89,7 @@ async function handle(request) {
       return;
     }
     case 'migrate': {
-      const { drizzle } = await import('drizzle-orm/pglite');
-      const { migrate } = await import('drizzle-orm/pglite/migrator');
-      await migrate(drizzle({ client: pg }), { migrationsFolder: request.migrationsFolder });
+      await migrate(request.migrationsFolder);
       parentPort.postMessage({ id: request.id });
       return;
     }

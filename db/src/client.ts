@@ -36,6 +36,11 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** Run the migrations before returning (default true). */
   migrate?: boolean;
+  /**
+   * Called once the database is at work elsewhere (PGlite: its thread is started; PostgreSQL: at
+   * once), while the returned promise is still pending: the caller can do its own work meanwhile.
+   */
+  onStarted?: () => void;
 }
 
 const migrationsFolder = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -44,8 +49,13 @@ const migrationsFolder = fileURLToPath(new URL('../migrations', import.meta.url)
 const MIGRATION_LOCK_KEY = 7_240_311;
 
 export async function createDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
-  const handle = options.url ? await openPostgres(options.url, options.poolSize ?? 10) : await openPglite(options.pgliteDir ?? '.data/pglite');
-  if (options.migrate !== false) {
+  const migrate = options.migrate !== false;
+  // PGlite migrates in its thread as it opens, without waiting for this one (which may be busy
+  // loading the rest of the service meanwhile).
+  if (!options.url) return openPglite(options.pgliteDir ?? '.data/pglite', { migrate, onStarted: options.onStarted });
+  options.onStarted?.();
+  const handle = await openPostgres(options.url, options.poolSize ?? 10);
+  if (migrate) {
     try {
       await handle.migrate();
     } catch (error) {
@@ -132,7 +142,7 @@ function compileWasmOnce() {
   setFlagsFromString('--liftoff-only');
 }
 
-async function openPglite(dir: string) {
+async function openPglite(dir: string, options: { migrate: boolean; onStarted: (() => void) | undefined }) {
   compileWasmOnce();
   const { drizzle } = await import('drizzle-orm/pglite');
   const { pgliteDriver } = await import('./pglite-driver.js');
@@ -149,7 +159,13 @@ async function openPglite(dir: string) {
   let backend;
   try {
     // The database runs in a thread of its own (pglite-backend.ts), which runs initdb on a new folder.
-    backend = await startPgliteBackend({ dir, settings: PGLITE_SETTINGS, newFolder });
+    backend = await startPgliteBackend({
+      dir,
+      settings: PGLITE_SETTINGS,
+      newFolder,
+      migrationsFolder: options.migrate ? migrationsFolder : undefined,
+      onStarted: options.onStarted,
+    });
   } catch (error) {
     await lock?.release();
     throw error;

@@ -52,11 +52,21 @@ function codecs(arrayTypes: Array<[number, number]>) {
  * thread's error if the database does not open. The thread keeps the process alive only while a
  * request is under way, so that a process that forgets to close it still exits.
  */
-export async function startPgliteBackend(options: { dir: string; settings: string[]; newFolder: boolean }): Promise<PgliteBackend> {
+export async function startPgliteBackend(options: {
+  dir: string;
+  settings: string[];
+  newFolder: boolean;
+  /** Migrate the database with this folder's migrations as it opens, before the backend is ready. */
+  migrationsFolder?: string | undefined;
+  /** Called once the thread is started, before it has opened the database. */
+  onStarted?: (() => void) | undefined;
+}): Promise<PgliteBackend> {
+  const { onStarted, ...workerData } = options;
   // The thread's JavaScript only copies bytes in and out of the WASM memory: a young generation of
   // 8 MB is enough for it, and resident memory saved (peak RSS at c=16: 375 MB with node's default,
   // 346 MB with 8 MB, and 4 MB was slower).
-  const worker = new Worker(WORKER, { workerData: options, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  const worker = new Worker(WORKER, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  onStarted?.();
   const pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
   let counter = 0;
   let gone: Error | undefined;

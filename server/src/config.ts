@@ -1,9 +1,12 @@
 // Configuration from the environment, validated once at start. A bad value stops the start with a
 // message naming the variable. Add every new setting here, with its default, and to the README.
 import { isIP } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { DEFAULT_WEB_APP_DIR } from './http/web-app.js';
-import { DEFAULT_STATE_LIMITS, type StateLimits } from './state/limits.js';
+import { DEFAULT_STATE_LIMITS, type StateLimits } from './state/default-limits.js';
+
+/** Where `npm run build:app` writes the example app, from this file in src/ or dist/ alike. */
+const DEFAULT_WEB_APP_DIR = fileURLToPath(new URL('../../examples/form-copilot/dist', import.meta.url));
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number<number>().int().min(min).max(max).default(def);

@@ -1,14 +1,14 @@
 // The process entry point: read the environment, build the services, listen on PORT, and shut
 // down cleanly on SIGTERM/SIGINT. The only file that touches process.env or listens.
+//
+// Only what reads the configuration and opens the database is imported up front: the database
+// opens (PGlite starts its thread and loads its WASM there) while the rest of the server loads, on
+// the other core. On PGlite that is most of the start.
 import type { ServerResponse } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { DatabaseLockedError } from '@ai-threads/db';
-import { createApp } from './app.js';
-import { bootServices } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger, serviceLogDestination } from './logger.js';
-import { createHttpServer } from './http/server.js';
-import { sweepInterrupted } from './messages/messages.repo.js';
+import { openDatabase } from './database.js';
 
 /**
  * How often answers that died with a server (lease run out) are marked failed, and idempotency
@@ -42,7 +42,22 @@ async function main() {
     }
     throw error;
   }
-  const services = await bootServices(config, { logger: createLogger(config.LOG_LEVEL, serviceLogDestination()) });
+  // The rest of the server is loaded once the database is at work (PGlite's thread started): loading
+  // it first would hold up the few steps before that, the module loader taking turns with them.
+  let started!: () => void;
+  const starting = new Promise<void>((resolve) => (started = resolve));
+  const database = openDatabase(config, started);
+  // A failure goes on to bootServices, which awaits it (and must not count as unhandled until then).
+  database.then(started, started);
+  await starting;
+  const [{ bootServices }, { createApp }, { createLogger, serviceLogDestination }, { createHttpServer }, { sweepInterrupted }] = await Promise.all([
+    import('./bootstrap.js'),
+    import('./app.js'),
+    import('./logger.js'),
+    import('./http/server.js'),
+    import('./messages/messages.repo.js'),
+  ]);
+  const services = await bootServices(config, { logger: createLogger(config.LOG_LEVEL, serviceLogDestination()), database });
   const { logger } = services;
   if (services.database.tookOverLockOf) {
     logger.warn({ previousOwner: services.database.tookOverLockOf }, 'took over the PGlite folder from a process that is gone');

@@ -1,9 +1,10 @@
 // PGlite runs in a thread of its own (db/pglite-worker.mjs, db/src/pglite-backend.ts): values cross
 // it with PGlite's own codecs (arrays included), errors come back with their SQLSTATE, a closed or
 // failed thread refuses further work instead of leaving callers waiting, and a process that never
-// closes its database still exits.
+// closes its database still exits. The thread migrates the database as it opens, before it is
+// ready; a migration that fails fails the start, with the database's error.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { createDatabase } from '@ai-threads/db';
 import { startPgliteBackend } from '../../db/src/pglite-backend.js';
+import { MIGRATIONS } from '../support/migrations.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -31,6 +33,31 @@ describe('PGlite in its own thread', () => {
       expect(((await database.db.execute(sql`select 2 as two`)) as unknown as { rows: unknown[] }).rows).toEqual([{ two: 2 }]);
     } finally {
       await database.close();
+    }
+  });
+
+  it('is migrated when it says it is ready; a migration that fails fails the start with its error', async () => {
+    const database = await createDatabase({ pgliteDir: 'memory://' });
+    try {
+      const journal = JSON.parse(await readFile(join(MIGRATIONS, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
+      const { rows } = (await database.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)) as unknown as {
+        rows: Array<{ n: number }>;
+      };
+      expect(rows).toEqual([{ n: journal.entries.length }]);
+    } finally {
+      await database.close();
+    }
+
+    // The project's migrations, the last of which now fails.
+    const broken = await mkdtemp(join(tmpdir(), 'ait-broken-migrations-'));
+    try {
+      await cp(MIGRATIONS, broken, { recursive: true });
+      await writeFile(join(broken, '0010_pending_by_lease.sql'), 'select * from no_such_table;');
+      await expect(
+        startPgliteBackend({ dir: 'memory://', settings: [], newFolder: false, migrationsFolder: broken }),
+      ).rejects.toThrow(/no_such_table/);
+    } finally {
+      await rm(broken, { recursive: true, force: true });
     }
   });
 

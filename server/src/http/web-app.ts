@@ -4,11 +4,7 @@
 // origin, no framing); the API's headers are not changed. Without a build, `/` says how to make one.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import express, { type Response, type Router } from 'express';
-
-/** Where `npm run build:app` writes the app, from this file in src/ or dist/ alike. */
-export const DEFAULT_WEB_APP_DIR = fileURLToPath(new URL('../../../examples/form-copilot/dist', import.meta.url));
 
 /**
  * Only this origin, for scripts, styles, fetches and the SSE streams; images may be data: URLs.

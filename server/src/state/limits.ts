@@ -1,17 +1,9 @@
 // The bounds on a JSON state, checked without recursion so that no input (10,000 levels deep, say)
 // can overflow the stack, and before anything recursive (JSON.stringify, jsonb) touches it.
 import { textProblem, type JsonObject } from '@ai-threads/contracts';
+import type { StateLimits } from './default-limits.js';
 
-/** What a state may look like, whoever sends or changes it (a client, a model). */
-export interface StateLimits {
-  /** Containers nested deeper than this are refused (`{}` is 1 level, `{"a": {}}` is 2). */
-  maxDepth: number;
-  /** The state's JSON, in UTF-8 bytes. */
-  maxBytes: number;
-}
-
-/** The defaults of STATE_MAX_DEPTH and STATE_MAX_BYTES (config.ts). */
-export const DEFAULT_STATE_LIMITS: StateLimits = { maxDepth: 32, maxBytes: 64 * 1024 };
+export { DEFAULT_STATE_LIMITS, type StateLimits } from './default-limits.js';
 
 /** Why the state cannot be accepted, as a Laravel fragment ("must ..."), or null. */
 export function stateProblem(state: JsonObject, limits: StateLimits): string | null {
