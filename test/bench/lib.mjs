@@ -157,11 +157,18 @@ const CLK_TCK = (() => {
   }
 })();
 
+/**
+ * The fields of /proc/<pid>/stat after the command name (which may hold spaces): [0] is field 3
+ * (state), [1] the parent's pid, [11] utime, [12] stime, [13] cutime, [14] cstime (in ticks).
+ */
+function statFields(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** utime and stime of the whole process (every thread), in milliseconds. */
 export function cpuTimes(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state); utime is field 14, stime 15.
+  const fields = statFields(pid);
   return { user: (Number(fields[11]) * 1000) / CLK_TCK, system: (Number(fields[12]) * 1000) / CLK_TCK };
 }
 
@@ -174,16 +181,13 @@ export async function postgresCpuMs(url) {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const [{ pid }] = await sql`select pg_backend_pid() as pid`;
-    const backend = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const postmaster = Number(backend.slice(backend.lastIndexOf(')') + 2).split(' ')[1]);
-    const postmasterStat = readFileSync(`/proc/${postmaster}/stat`, 'utf8');
-    const own = postmasterStat.slice(postmasterStat.lastIndexOf(')') + 2).split(' ');
+    const postmaster = Number(statFields(pid)[1]);
+    const own = statFields(postmaster);
     let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry) || Number(entry) === postmaster) continue;
       try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const fields = statFields(entry);
         if (Number(fields[1]) === postmaster) ticks += Number(fields[11]) + Number(fields[12]);
       } catch {
         // gone meanwhile

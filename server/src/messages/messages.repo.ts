@@ -125,16 +125,16 @@ const threadRow = tableRows(threads);
 const messageRow = tableRows(messages);
 
 /**
- * The common begin, a new message with no state (most requests), as one statement: no
- * transaction, one round trip instead of five. In order: the thread's row, locked (so its head is
- * the newest, even when another answer ended while this statement waited for the lock); the
- * message's id from the sequence; the lease, which also makes that id the head and counts the
- * message, only if the thread is free (and at an accepted state version); the message, after the
- * head (or the given parent), and only if the lease was taken; the message the old lease was taken
- * for failed if it is still pending (its answer died: the lease was free). The refusals read `old`: no row is 'missing', a row
- * without a lease is the precondition's or 'busy'. Every part sees the statement's snapshot, taken
- * before the lock: the only writer of a thread's messages holds its lease, and a lease is given up
- * in the transaction that stored its last message, which the lock waited for.
+ * The common begin, a new message with no state (most requests), as one statement: no transaction,
+ * one round trip instead of five. In order: the thread's row, locked (so its head is the newest,
+ * even when another answer ended while this statement waited for the lock); the message's id from
+ * the sequence; the lease, which also makes that id the head and counts the message, only if the
+ * thread is free (and at an accepted state version); the message, after the head (or the given
+ * parent), and only if the lease was taken; the message the old lease was taken for failed if it is
+ * still pending (its answer died: the lease was free). The refusals read `old`: no row is
+ * 'missing', a row without a lease is the precondition's or 'busy'. Every part sees the statement's
+ * snapshot, taken before the lock: the only writer of a thread's messages holds its lease, and a
+ * lease is given up in the transaction that stored its last message, which the lock waited for.
  */
 const beginNewMessage = mappedStatement(sql`
     with old as (
