@@ -11,6 +11,8 @@
 // Messages in: {id, kind: 'exchange', message} | {id, kind: 'migrate', migrationsFolder} |
 // {id, kind: 'close'}. Out: {ready: {arrayTypes}} once open, or {failed: error}; then
 // {id, bytes} | {id} | {id, error}. An error is {name, message, code?}.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 
@@ -53,8 +55,29 @@ try {
   process.exit(1);
 }
 
+/**
+ * Whether the database has had every migration of the folder, by drizzle's own rule (a migration
+ * runs when it is newer than the newest one applied): on an existing folder, the start need not
+ * load drizzle (100-350 ms of this thread, measured) to find there is nothing to do. Anything
+ * unexpected (no journal, no table) answers false, and the migrator decides.
+ */
+async function upToDate(folder) {
+  try {
+    const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8'));
+    const newest = Math.max(...journal.entries.map((entry) => entry.when));
+    const { rows } = await pg.query(`SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS present`);
+    if (!rows[0].present) return false;
+    const applied = await pg.query('SELECT max(created_at) AS last FROM drizzle.__drizzle_migrations');
+    const last = applied.rows[0].last;
+    return last !== null && Number.isFinite(newest) && Number(last) >= newest;
+  } catch {
+    return false;
+  }
+}
+
 /** Applies the migrations of the folder that this database has not had yet (drizzle's migrator). */
 async function migrate(folder) {
+  if (await upToDate(folder)) return;
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate: apply } = await import('drizzle-orm/pglite/migrator');
   await apply(drizzle({ client: pg }), { migrationsFolder: folder });

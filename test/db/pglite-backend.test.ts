@@ -2,7 +2,8 @@
 // it with PGlite's own codecs (arrays included), errors come back with their SQLSTATE, a closed or
 // failed thread refuses further work instead of leaving callers waiting, and a process that never
 // closes its database still exits. The thread migrates the database as it opens, before it is
-// ready; a migration that fails fails the start, with the database's error.
+// ready; a migration that fails fails the start, with the database's error; an existing folder
+// gets only the migrations it has not had.
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { PGlite } from '@electric-sql/pglite';
 import { createDatabase } from '@ai-threads/db';
 import { startPgliteBackend } from '../../db/src/pglite-backend.js';
 import { MIGRATIONS } from '../support/migrations.js';
@@ -58,6 +60,49 @@ describe('PGlite in its own thread', () => {
       ).rejects.toThrow(/no_such_table/);
     } finally {
       await rm(broken, { recursive: true, force: true });
+    }
+  });
+
+  it('on an existing folder, applies only the migrations it has not had: none again, a newer one once', { timeout: 120_000 }, async () => {
+    const work = await mkdtemp(join(tmpdir(), 'ait-pglite-migrate-'));
+    const folder = join(work, 'migrations');
+    const dir = join(work, 'data');
+    /** What the folder's database holds, read by PGlite itself once the thread has closed it. */
+    const inspect = async () => {
+      const pg = await PGlite.create(dir);
+      try {
+        const applied = await pg.query<{ n: number }>('select count(*)::int as n from drizzle.__drizzle_migrations');
+        const probe = await pg.query<{ present: boolean }>(`select to_regclass('public.migration_probe') is not null as present`);
+        return { applied: applied.rows[0]!.n, probe: probe.rows[0]!.present };
+      } finally {
+        await pg.close();
+      }
+    };
+    const open = async (newFolder: boolean) => {
+      const backend = await startPgliteBackend({ dir, settings: [], newFolder, migrationsFolder: folder });
+      await backend.close();
+    };
+    try {
+      await cp(MIGRATIONS, folder, { recursive: true });
+      const journalFile = join(folder, 'meta', '_journal.json');
+      const journal = JSON.parse(await readFile(journalFile, 'utf8')) as { entries: Array<Record<string, unknown> & { when: number; idx: number }> };
+      const count = journal.entries.length;
+      await open(true);
+      expect(await inspect()).toEqual({ applied: count, probe: false });
+      // Up to date: the start finds nothing to do, and does nothing.
+      await open(false);
+      expect(await inspect()).toEqual({ applied: count, probe: false });
+      // A newer migration in the folder: applied at the next start, once.
+      const last = journal.entries.at(-1)!;
+      journal.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1, tag: '9999_probe' });
+      await writeFile(journalFile, JSON.stringify(journal));
+      await writeFile(join(folder, '9999_probe.sql'), 'CREATE TABLE migration_probe (id integer);');
+      await open(false);
+      expect(await inspect()).toEqual({ applied: count + 1, probe: true });
+      await open(false);
+      expect(await inspect()).toEqual({ applied: count + 1, probe: true });
+    } finally {
+      await rm(work, { recursive: true, force: true });
     }
   });
 
