@@ -405,9 +405,20 @@ async function seedMessages(sql, ids, messages, branches) {
 
 /** The model server, in its own process. */
 export async function startFake() {
-  const child = startChild('fake-openai', process.execPath, [join(BENCH_DIR, 'fake-openai.mjs')], { env: baseEnv() });
+  const child = startChild('fake-openai', process.execPath, [join(BENCH_DIR, 'fake-openai.mjs')], {
+    env: { ...baseEnv(), ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('FAKE_STREAM_'))) },
+  });
   const { port } = await firstJsonLine(child);
-  return { child, url: `http://127.0.0.1:${port}/v1` };
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    child,
+    url: `${origin}/v1`,
+    /** Sets how the fake model streams from now on: `tokens` tokens, `gapMs` apart. */
+    async setStream({ tokens, gapMs }) {
+      const res = await fetch(`${origin}/bench/stream`, { method: 'POST', body: JSON.stringify({ tokens, gapMs }) });
+      if (res.status !== 204) throw new Error(`fake model refused the stream shape: ${res.status} ${await res.text()}`);
+    },
+  };
 }
 
 function baseEnv() {
