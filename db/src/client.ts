@@ -1,18 +1,14 @@
-// The database client factory: postgres.js when a DATABASE_URL is given, otherwise an embedded
-// PGlite. Both are the same drizzle PgDatabase to the rest of the code, and both are migrated here.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
+// The database as drizzle sees it: postgres.js when a DATABASE_URL is given, otherwise the embedded
+// PGlite in its thread (open.ts opens either and comes here once it has). Both are the same drizzle
+// PgDatabase to the rest of the code. Also the helpers every repository shares.
 import { fillPlaceholders, getTableColumns, sql, type SQL, type Table } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { PGlite as PGliteClient } from '@electric-sql/pglite';
 import type { ParameterOrJSON, Sql, UnsafeQueryOptions } from 'postgres';
-import { lockDataFolder, type LockOwner } from './pglite-lock.js';
+import type { PgliteBackend } from './pglite-backend.js';
+import type { FolderLock, LockOwner } from './pglite-lock.js';
 import * as schema from './schema/index.js';
-
-export { DatabaseLockedError, LOCK_FILE, lockDataFolder, type LockOwner } from './pglite-lock.js';
 
 export type Schema = typeof schema;
 export type Database = PgDatabase<PgQueryResultHKT, Schema>;
@@ -27,46 +23,11 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-export interface DatabaseOptions {
-  /** A PostgreSQL URL; absent: PGlite. */
-  url?: string | undefined;
-  /** PGlite data folder, or `memory://`. */
-  pgliteDir?: string;
-  /** Pool size for postgres.js. */
-  poolSize?: number;
-  /** Run the migrations before returning (default true). */
-  migrate?: boolean;
-  /**
-   * Called once the database is at work elsewhere (PGlite: its thread is started; PostgreSQL: at
-   * once), while the returned promise is still pending: the caller can do its own work meanwhile.
-   */
-  onStarted?: () => void;
-}
-
-const migrationsFolder = fileURLToPath(new URL('../migrations', import.meta.url));
-
 /** Any two instances starting together take turns migrating (a PostgreSQL advisory lock). */
 const MIGRATION_LOCK_KEY = 7_240_311;
 
-export async function createDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
-  const migrate = options.migrate !== false;
-  // PGlite migrates in its thread as it opens, without waiting for this one (which may be busy
-  // loading the rest of the service meanwhile).
-  if (!options.url) return openPglite(options.pgliteDir ?? '.data/pglite', { migrate, onStarted: options.onStarted });
-  options.onStarted?.();
-  const handle = await openPostgres(options.url, options.poolSize ?? 10);
-  if (migrate) {
-    try {
-      await handle.migrate();
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
-  }
-  return handle;
-}
-
-async function openPostgres(url: string, max: number) {
+/** A pool of `max` connections to `url`, and drizzle on it; `migrate()` applies `migrationsFolder`. */
+export async function openPostgres(url: string, max: number, migrationsFolder: string) {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
@@ -123,64 +84,12 @@ function preparedAsConfigured(sql: Sql, prepare: boolean): Sql {
 }
 
 /**
- * PGlite as a service, not a test: initdb writes `shared_buffers = 128MB` into the folder's
- * postgresql.conf, and in the WASM heap those buffers are resident memory from the start (about
- * 115 MB of the process at rest, measured). The data folder is on disk and the OS caches its files
- * anyway; 16 MB of buffers hold an embedded service's working set (no change in CPU per query was
- * measured against 128 MB or 32 MB). PGlite sets its buffers up in WASM as it opens, so they are
- * also start time: opening an existing folder took 1.16 s with 128 MB, 0.79 s with 32 MB and
- * 0.62 s with 16 MB (measured). Given on the command line, so that the folder's own file stays as made.
+ * Drizzle on PGlite's thread, once it is open. Migrations and every statement go through the
+ * thread: the migrator with PGlite's own client there (its statements run once), the service
+ * through prepared statements (pglite-driver.ts). Closing it closes the thread, then frees the folder.
  */
-const PGLITE_SETTINGS = ['-c', 'shared_buffers=16MB'];
-
-/**
- * V8 compiles PGlite's 9 MB of WASM twice: at once (Liftoff) and again, optimised, in the
- * background (TurboFan), and keeps both. For the short statements a service runs the optimised
- * code was measured no faster (6,000 statements: 2.3 s of CPU either way once warm), while it costs
- * about 40 MB more resident memory and a second of CPU after each start. The flag is read when a
- * module is compiled, and PGlite is the only WASM this process compiles.
- */
-function compileWasmOnce() {
-  setFlagsFromString('--liftoff-only');
-}
-
-async function openPglite(dir: string, options: { migrate: boolean; onStarted: (() => void) | undefined }) {
-  compileWasmOnce();
-  const { startPgliteBackend } = await import('./pglite-backend.js');
-  let lock: Awaited<ReturnType<typeof lockDataFolder>> | undefined;
-  let newFolder = false;
-  if (!dir.startsWith('memory://')) {
-    const { mkdir } = await import('node:fs/promises');
-    await mkdir(dir, { recursive: true });
-    // One process per folder: a second one would run its own copy of the database on the same files.
-    lock = await lockDataFolder(dir);
-    newFolder = !existsSync(join(dir, 'PG_VERSION'));
-  }
-  // The database runs in a thread of its own (pglite-backend.ts), which runs initdb on a new folder.
-  // It starts before what this thread needs only once it is open (drizzle's PGlite face, the
-  // driver) is loaded: on an existing folder the thread's start is most of the service's.
-  const starting = startPgliteBackend({
-    dir,
-    settings: PGLITE_SETTINGS,
-    newFolder,
-    migrationsFolder: options.migrate ? migrationsFolder : undefined,
-    onStarted: options.onStarted,
-  });
-  // Handled here, awaited below: a failure while the modules load is not an unhandled rejection.
-  starting.catch(() => {});
-  let backend;
-  let drizzle;
-  let pgliteDriver;
-  try {
-    [{ drizzle }, { pgliteDriver }] = await Promise.all([import('drizzle-orm/pglite'), import('./pglite-driver.js')]);
-    backend = await starting;
-  } catch (error) {
-    await starting.then((started) => started.close(), () => {});
-    await lock?.release();
-    throw error;
-  }
-  // Migrations and every statement go through the thread: the migrator with PGlite's own client
-  // there (its statements run once), the service through prepared statements (pglite-driver.ts).
+export async function pgliteHandle(backend: PgliteBackend, lock: FolderLock | undefined, migrationsFolder: string) {
+  const [{ drizzle }, { pgliteDriver }] = await Promise.all([import('drizzle-orm/pglite'), import('./pglite-driver.js')]);
   const driver = pgliteDriver(backend);
   const db = drizzle({ client: driver as unknown as PGliteClient, schema });
   return {

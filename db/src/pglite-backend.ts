@@ -4,7 +4,6 @@
 // loop, so each request waited behind the others' statements (p99 twice the median at c=16,
 // measured); in its own thread it runs on the other core, beside the service's JavaScript.
 import { Worker } from 'node:worker_threads';
-import { types } from '@electric-sql/pglite';
 
 type Serializer = (value: unknown) => string;
 type Parser = (value: string, typeId?: number) => unknown;
@@ -36,7 +35,7 @@ function errorFrom(shape: WorkerError): Error {
 }
 
 /** The serializers and parsers PGlite has after its start: the scalar types', then each array type's. */
-function codecs(arrayTypes: Array<[number, number]>) {
+function codecs(types: typeof import('@electric-sql/pglite').types, arrayTypes: Array<[number, number]>) {
   const serializers: Record<number, Serializer> = { ...(types.serializers as Record<number, Serializer>) };
   const parsers: Record<number, Parser> = { ...(types.parsers as Record<number, Parser>) };
   for (const [oid, typarray] of arrayTypes) {
@@ -67,6 +66,9 @@ export async function startPgliteBackend(options: {
   // 346 MB with 8 MB, and 4 MB was slower).
   const worker = new Worker(WORKER, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
   onStarted?.();
+  // PGlite's JavaScript, for its codecs, is loaded on this thread while the database opens in its own.
+  const loading = import('@electric-sql/pglite');
+  loading.catch(() => {});
   const pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
   let counter = 0;
   let gone: Error | undefined;
@@ -112,7 +114,7 @@ export async function startPgliteBackend(options: {
   };
 
   return {
-    ...codecs(ready),
+    ...codecs((await loading).types, ready),
     async exchange(message) {
       return (await request({ kind: 'exchange', message })).bytes!;
     },

@@ -6,7 +6,7 @@
 // the other core. On PGlite that is most of the start.
 import type { ServerResponse } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
-import { DatabaseLockedError } from '@ai-threads/db';
+import { DatabaseLockedError } from '@ai-threads/db/open';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './database.js';
 
