@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import type { DatabaseHandle } from './client.js';
-import { lockDataFolder } from './pglite-lock.js';
+import { lockDataFolder, type FolderLock } from './pglite-lock.js';
 
 export { DatabaseLockedError, LOCK_FILE, lockDataFolder, type LockOwner } from './pglite-lock.js';
 
@@ -73,7 +73,7 @@ function compileWasmOnce() {
 async function openPglite(dir: string, options: { migrate: boolean; onStarted: (() => void) | undefined }): Promise<DatabaseHandle> {
   compileWasmOnce();
   const { startPgliteBackend } = await import('./pglite-backend.js');
-  let lock: Awaited<ReturnType<typeof lockDataFolder>> | undefined;
+  let lock: FolderLock | undefined;
   let newFolder = false;
   if (!dir.startsWith('memory://')) {
     const { mkdir } = await import('node:fs/promises');

@@ -5,6 +5,8 @@
 // BENCH_MESSAGES (messages per seeded thread, default 0), BENCH_KIND (the request: `post`, the
 // default; `list`, a page of 20; `patch`, a state patch; see load.mjs), BENCH_SKIP_BUILD=1; extra server env as
 // BENCH_SERVER_ENV='{"LOG_LEVEL":"warn"}'; BENCH_TARGET=reference profiles the reference server instead; BENCH_NODE_ARGS adds node flags to the profiled server.
+// With BENCH_KIND=stream the fake model streams 40 tokens 10 ms apart; FAKE_STREAM_TOKENS and
+// FAKE_STREAM_GAP_MS set another shape (passed to fake-openai.mjs).
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatSummary, summarise } from './cpuprofile-summary.mjs';

@@ -382,7 +382,6 @@ async function main() {
   process.stdout.write(`\n${markdown}\n`);
 }
 
-/** Resident memory of a server once it has settled after its start (no request yet). */
 /** Restarts on the existing PGlite folder whose start to ready is timed (the median is the row). */
 const READY_STARTS = 5;
 
@@ -392,6 +391,7 @@ const median = (values) => {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
+/** Resident memory of a server once it has settled after its start (no request yet). */
 async function idleRss(server) {
   await sleep(IDLE_SETTLE_MS);
   return round1(memory(server.pid).rssMb);
