@@ -207,12 +207,19 @@ export function pgliteDriver(pg: PgliteBackend): PgliteDriver {
   let counter = 0;
   /** Statements evicted from the cache, closed with the next message sent. */
   let toClose: Uint8Array[] = [];
-  /** The tail of the queue: one statement or one transaction at a time, in the order they came. */
+  /** The tail of the queue of work that needs the database to itself: transactions, statements to prepare, the close. */
   let tail: Promise<unknown> = Promise.resolve();
+  /** That work, queued or under way. */
+  let exclusiveWork = 0;
 
   const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    exclusiveWork++;
     const run = tail.then(work);
-    tail = run.catch(() => {});
+    const settled = run.then(
+      () => void exclusiveWork--,
+      () => void exclusiveWork--,
+    );
+    tail = settled;
     return run;
   };
 
@@ -243,35 +250,48 @@ export function pgliteDriver(pg: PgliteBackend): PgliteDriver {
     return statement;
   }
 
+  /**
+   * Binds and executes a prepared statement. The message is posted before this returns its promise
+   * (nothing in between awaits), so that statements sent one after the other reach the thread in
+   * the order they were sent.
+   */
+  async function execute<T>(text: string, statement: Statement, params: unknown[], options: QueryOptions | undefined): Promise<Results<T>> {
+    // Most recently used last: the first entry is the one to evict.
+    statements.delete(text);
+    statements.set(text, statement);
+    const values = params.map((param, i) => {
+      if (param === null || param === undefined) return null;
+      const oid = statement.paramTypes[i]!;
+      const serializer = options?.serializers?.[oid] ?? pg.serializers[oid];
+      return serializer ? serializer(param) : String(param);
+    });
+    const parsers = statement.fields.map((field) => (options?.parsers?.[field.dataTypeID] ?? pg.parsers[field.dataTypeID]) as Parser | undefined);
+    const closing = toClose;
+    toClose = [];
+    let answers: Answers;
+    try {
+      const bound = bindExecuteSync(statement.name, values);
+      answers = await exchange(closing.length > 0 ? concat([...closing, bound]) : bound);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && STALE_STATEMENT.has(code) && statements.get(text) === statement) statements.delete(text);
+      throw error;
+    }
+    return resultOf(answers, statement.fields, parsers, options?.rowMode) as Results<T>;
+  }
+
   async function run<T>(text: string, params: unknown[] = [], options?: QueryOptions): Promise<Results<T>> {
     try {
-      let statement = statements.get(text);
-      if (statement) {
-        // Most recently used last: the first entry is the one to evict.
-        statements.delete(text);
-        statements.set(text, statement);
-      } else {
-        statement = await prepare(text, options);
-      }
-      const values = params.map((param, i) => {
-        if (param === null || param === undefined) return null;
-        const oid = statement.paramTypes[i]!;
-        const serializer = options?.serializers?.[oid] ?? pg.serializers[oid];
-        return serializer ? serializer(param) : String(param);
-      });
-      const parsers = statement.fields.map((field) => (options?.parsers?.[field.dataTypeID] ?? pg.parsers[field.dataTypeID]) as Parser | undefined);
-      const closing = toClose;
-      toClose = [];
-      let answers: Answers;
-      try {
-        const bound = bindExecuteSync(statement.name, values);
-        answers = await exchange(closing.length > 0 ? concat([...closing, bound]) : bound);
-      } catch (error) {
-        const code = (error as { code?: unknown }).code;
-        if (typeof code === 'string' && STALE_STATEMENT.has(code)) statements.delete(text);
-        throw error;
-      }
-      return resultOf(answers, statement.fields, parsers, options?.rowMode) as Results<T>;
+      return await execute<T>(text, statements.get(text) ?? (await prepare(text, options)), params, options);
+    } catch (error) {
+      throw withQuery(error, text, params, options);
+    }
+  }
+
+  /** A statement already prepared, sent at once: see `query`. */
+  async function pipelined<T>(text: string, statement: Statement, params: unknown[] = [], options?: QueryOptions): Promise<Results<T>> {
+    try {
+      return await execute<T>(text, statement, params, options);
     } catch (error) {
       throw withQuery(error, text, params, options);
     }
@@ -286,7 +306,15 @@ export function pgliteDriver(pg: PgliteBackend): PgliteDriver {
   }
 
   return {
-    query: (text, params, options) => exclusive(() => run(text, params, options)),
+    // A statement already prepared, with no transaction queued or open, goes to the thread at once,
+    // behind those still under way: the thread runs them back to back, one Sync each (an error ends
+    // only its own statement), while this thread reads answers and serves requests. Waiting for each
+    // answer before sending the next left the database idle whenever this thread was busy (PGlite's
+    // p99 at c=16 was twice its median, measured). Anything else waits for its turn.
+    query: (text, params, options) => {
+      const statement = exclusiveWork === 0 ? statements.get(text) : undefined;
+      return statement ? pipelined(text, statement, params, options) : exclusive(() => run(text, params, options));
+    },
     transaction: (scope) =>
       exclusive(async () => {
         await exec('BEGIN');
