@@ -149,8 +149,10 @@ function preparedAsConfigured(sql: Sql, prepare: boolean, gate?: ConnectionGate)
   return new Proxy(sql, {
     get(target, property, receiver) {
       if (property === 'unsafe') {
-        return (query: string, params?: ParameterOrJSON<never>[], options?: UnsafeQueryOptions) =>
-          gate ? gated(gate, () => target.unsafe(query, params, { ...options, prepare })) : target.unsafe(query, params, { ...options, prepare });
+        return (query: string, params?: ParameterOrJSON<never>[], options?: UnsafeQueryOptions) => {
+          const start = () => target.unsafe(query, params, { ...options, prepare });
+          return gate ? gated(gate, start) : start();
+        };
       }
       if (property === 'begin' || property === 'savepoint') {
         const method = Reflect.get(target, property, receiver) as (...args: unknown[]) => Promise<unknown>;

@@ -215,11 +215,10 @@ export function pgliteDriver(pg: PgliteBackend): PgliteDriver {
   const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
     exclusiveWork++;
     const run = tail.then(work);
-    const settled = run.then(
+    tail = run.then(
       () => void exclusiveWork--,
       () => void exclusiveWork--,
     );
-    tail = settled;
     return run;
   };
 
@@ -280,18 +279,10 @@ export function pgliteDriver(pg: PgliteBackend): PgliteDriver {
     return resultOf(answers, statement.fields, parsers, options?.rowMode) as Results<T>;
   }
 
+  /** Prepares the statement if it is new; a statement already prepared is sent before this returns (see execute). */
   async function run<T>(text: string, params: unknown[] = [], options?: QueryOptions): Promise<Results<T>> {
     try {
       return await execute<T>(text, statements.get(text) ?? (await prepare(text, options)), params, options);
-    } catch (error) {
-      throw withQuery(error, text, params, options);
-    }
-  }
-
-  /** A statement already prepared, sent at once: see `query`. */
-  async function pipelined<T>(text: string, statement: Statement, params: unknown[] = [], options?: QueryOptions): Promise<Results<T>> {
-    try {
-      return await execute<T>(text, statement, params, options);
     } catch (error) {
       throw withQuery(error, text, params, options);
     }
@@ -311,10 +302,8 @@ export function pgliteDriver(pg: PgliteBackend): PgliteDriver {
     // only its own statement), while this thread reads answers and serves requests. Waiting for each
     // answer before sending the next left the database idle whenever this thread was busy (PGlite's
     // p99 at c=16 was twice its median, measured). Anything else waits for its turn.
-    query: (text, params, options) => {
-      const statement = exclusiveWork === 0 ? statements.get(text) : undefined;
-      return statement ? pipelined(text, statement, params, options) : exclusive(() => run(text, params, options));
-    },
+    query: (text, params, options) =>
+      exclusiveWork === 0 && statements.has(text) ? run(text, params, options) : exclusive(() => run(text, params, options)),
     transaction: (scope) =>
       exclusive(async () => {
         await exec('BEGIN');

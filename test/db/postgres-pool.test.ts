@@ -8,9 +8,9 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type DatabaseHandle } from '@ai-threads/db';
+import { onPostgres } from '../support/harness.js';
 import { newPostgresDatabase } from '../support/postgres-database.js';
 
-const onPostgres = Boolean(process.env['DATABASE_URL']);
 /** drizzle's execute answers the rows as an array on postgres.js. */
 const rowsOf = async <T>(query: Promise<unknown>): Promise<T[]> => [...((await query) as T[])];
 
