@@ -449,7 +449,8 @@ export async function startOurs({ database, fakeUrl, logFile, nodeArgs = [], env
     ...extra,
   };
   const started = performance.now();
-  const child = startChild('ours', process.execPath, [...nodeArgs, entry], { env, logFile });
+  const extraArgs = (process.env.BENCH_OURS_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = startChild('ours', process.execPath, [...extraArgs, ...nodeArgs, entry], { env, logFile });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(child, url);
   return { child, url, pid: child.pid, readyMs: performance.now() - started };

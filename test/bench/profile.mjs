@@ -4,7 +4,8 @@
 // Environment: BENCH_DURATION (default 15), BENCH_WARMUP (default 3), BENCH_CONNECTIONS (default 16),
 // BENCH_MESSAGES (messages per seeded thread, default 0), BENCH_KIND (the request: `post`, the
 // default; `list`, a page of 20; `patch`, a state patch; see load.mjs), BENCH_SKIP_BUILD=1; extra server env as
-// BENCH_SERVER_ENV='{"LOG_LEVEL":"warn"}'; BENCH_TARGET=reference profiles the reference server instead; BENCH_NODE_ARGS adds node flags to the profiled server.
+// BENCH_SERVER_ENV='{"LOG_LEVEL":"warn"}'; BENCH_TARGET=reference profiles the reference server instead; BENCH_NODE_ARGS adds node flags to the profiled server;
+// BENCH_CPU_PROF=0 runs it without --cpu-prof (the measured line only; for `perf record -p`).
 // With BENCH_KIND=stream the fake model streams 40 tokens 10 ms apart; FAKE_STREAM_TOKENS and
 // FAKE_STREAM_GAP_MS set another shape (passed to fake-openai.mjs).
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -34,6 +35,8 @@ const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 0);
 const KIND = process.env.BENCH_KIND ?? 'post';
 /** `ours` (default) or `reference`: which server is profiled. */
 const TARGET = process.env.BENCH_TARGET ?? 'ours';
+/** BENCH_CPU_PROF=0: the server runs without the profiler (to measure it, or to profile it with perf). */
+const CPU_PROF = process.env.BENCH_CPU_PROF !== '0';
 
 const window = { fromMs: 0, toMs: Infinity };
 
@@ -45,7 +48,10 @@ async function main() {
   if (process.env.BENCH_SKIP_BUILD !== '1') runCommand(join(ROOT, 'node_modules/.bin/tsc'), ['-b', 'server']);
   const fake = await startFake();
   const db = await createBenchDatabase(`ai_threads_profile_${process.pid}`);
-  const profiling = ['--cpu-prof', `--cpu-prof-dir=${outDir}`, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const profiling = [
+    ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${outDir}`] : []),
+    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
   let server = await startOurs({
     database: db,
     fakeUrl: fake.url,
@@ -89,6 +95,7 @@ async function main() {
   if (before !== null && after !== null) log(`PostgreSQL: ${((after - before) / run.requests).toFixed(2)} ms of CPU per request`);
   log(`${run.rps.toFixed(1)} req/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms, errors ${run.errors}, cpu ${run.cpu_ms_per_req.toFixed(2)} ms/req`);
   await stopChild(server.child, 30_000);
+  if (!CPU_PROF) return;
   const file = readdirSync(outDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no .cpuprofile in ${outDir}`);
   const summary = summarise(JSON.parse(readFileSync(join(outDir, file), 'utf8')), window);
