@@ -1,5 +1,6 @@
 // One test per trpc-to-openapi workaround of server/src/http/openapi-adapter.ts (numbered as there):
-// each fails if its workaround is taken out.
+// each fails if its workaround is taken out. Then the routes it answers without the library, which
+// must match a path as the library would.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../support/harness.js';
 import { trpc } from '../support/helpers.js';
@@ -111,5 +112,25 @@ describe('the REST face over trpc-to-openapi', () => {
     const elsewhere = await patch('application/merge-patch+json', '{"title":"x"}', `/ai/threads/${thread.body.id}`);
     expect(elsewhere.status).toBe(415);
     expect(Object.keys(elsewhere.body)).toEqual(['message']);
+  });
+});
+
+describe('the routes answered without the library', () => {
+  it('match a path as the library does (any case, one trailing slash), and an empty segment matches nothing', async () => {
+    const thread = await app.api('POST', '/AI/Threads/', { token: user.token, body: { state: { n: 1 } } });
+    expect(thread.status, thread.text).toBe(201);
+    const id = thread.body.id as number;
+    const patched = await app.api('PATCH', `/ai/THREADS/${id}/State/`, { token: user.token, body: { merge_patch: { n: 2 } }, headers: { 'if-match': '*' } });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.body.state).toEqual({ n: 2 });
+    const page = await app.api('GET', `/ai/threads/${id}/messages/?limit=5`, { token: user.token });
+    expect(page.status, page.text).toBe(200);
+    expect(page.body).toMatchObject({ data: [], has_more: false });
+    for (const path of [`/ai/threads//state`, `/ai/threads/${id}//state`, `/ai/threads/${id}/state//`]) {
+      const empty = await app.api('PATCH', path, { token: user.token, body: { merge_patch: { n: 3 } }, headers: { 'if-match': '*' } });
+      expect(empty.status, path).toBe(404);
+    }
+    const state = await app.api('GET', `/ai/threads/${id}/state`, { token: user.token });
+    expect(state.body.state).toEqual({ n: 2 });
   });
 });
