@@ -432,6 +432,9 @@ function baseEnv() {
  * info to a file. Rate limits are raised so that they refuse nothing (they still run).
  * `database`: a postgres:// URL, or {pgliteDir}. Resolves once /readyz answers 200, with readyMs.
  */
+/** Node flags given in an environment variable, space-separated (`BENCH_OURS_NODE_ARGS="--a --b"`). */
+export const nodeArgsFrom = (name) => (process.env[name] ?? '').split(' ').filter(Boolean);
+
 export async function startOurs({ database, fakeUrl, logFile, nodeArgs = [], env: extra = {}, entry = join(ROOT, 'server/dist/main.js') }) {
   const port = await freePort();
   const env = {
@@ -449,8 +452,7 @@ export async function startOurs({ database, fakeUrl, logFile, nodeArgs = [], env
     ...extra,
   };
   const started = performance.now();
-  const extraArgs = (process.env.BENCH_OURS_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = startChild('ours', process.execPath, [...extraArgs, ...nodeArgs, entry], { env, logFile });
+  const child = startChild('ours', process.execPath, [...nodeArgsFrom('BENCH_OURS_NODE_ARGS'), ...nodeArgs, entry], { env, logFile });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(child, url);
   return { child, url, pid: child.pid, readyMs: performance.now() - started };

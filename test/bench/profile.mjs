@@ -17,6 +17,7 @@ import {
   ensurePostgres,
   log,
   measure,
+  nodeArgsFrom,
   postgresCpuMs,
   ROOT,
   runCommand,
@@ -50,7 +51,7 @@ async function main() {
   const db = await createBenchDatabase(`ai_threads_profile_${process.pid}`);
   const profiling = [
     ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${outDir}`] : []),
-    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    ...nodeArgsFrom('BENCH_NODE_ARGS'),
   ];
   let server = await startOurs({
     database: db,

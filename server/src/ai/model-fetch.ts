@@ -83,6 +83,8 @@ export function modelFetch(input: string | URL | Request, init: FetchInit = {}):
       signal?.removeEventListener('abort', onAbort);
       reject(error);
     };
+    /** A failure of the connection or the body: the abort's reason when the signal caused it. */
+    const failed = (error: unknown) => fail(signal?.aborted ? abortReason(signal) : fetchFailed(error));
     const req = request(url, {
       method: (init.method ?? 'GET').toUpperCase(),
       headers: headersOf(init.headers),
@@ -97,35 +99,35 @@ export function modelFetch(input: string | URL | Request, init: FetchInit = {}):
       req.destroy(error);
     }
     signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (error) => fail(signal?.aborted ? abortReason(signal) : fetchFailed(error)));
+    req.on('error', failed);
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;
       const answer = { status, statusText: res.statusMessage ?? '', headers: responseHeaders(res) };
+      // The abort listener goes with the answer, except an event stream's: it stays until the stream is done.
       const respond = (response: Response) => {
         if (settled) return;
         settled = true;
+        if (!streaming) signal?.removeEventListener('abort', onAbort);
         Object.defineProperty(response, 'url', { value: url.href });
         resolve(response);
       };
       if (NULL_BODY_STATUS.has(status) || req.method === 'HEAD') {
         res.resume();
-        res.on('end', () => signal?.removeEventListener('abort', onAbort));
         return respond(new Response(null, answer));
       }
       const decoded = decodedBody(res);
       if (res.headers['content-type']?.toLowerCase().startsWith('text/event-stream')) {
-        // Read as it comes; the abort listener stays until the stream is done.
+        // Read as it comes.
         streaming = decoded;
         decoded.on('close', () => signal?.removeEventListener('abort', onAbort));
         return respond(new Response(Readable.toWeb(decoded) as ReadableStream<Uint8Array>, answer));
       }
       const chunks: Buffer[] = [];
       decoded.on('data', (chunk: Buffer) => chunks.push(chunk));
-      decoded.on('error', (error) => fail(signal?.aborted ? abortReason(signal) : fetchFailed(error)));
-      decoded.on('end', () => {
-        signal?.removeEventListener('abort', onAbort);
-        respond(new Response((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)) as Uint8Array<ArrayBuffer>, answer));
-      });
+      decoded.on('error', failed);
+      decoded.on('end', () =>
+        respond(new Response((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)) as Uint8Array<ArrayBuffer>, answer)),
+      );
     });
     req.end(body ?? undefined);
   });
